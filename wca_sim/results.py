@@ -1,0 +1,198 @@
+"""Results: labelled time series, a KPI table and provenance, whatever engine made them.
+
+``Results.timeseries`` is an :class:`xarray.Dataset` with dims
+``(scenario, replication, date[, category])``. Counts are at national scale
+(simulated counts divided by the scenario's ``scale``). The variables and their
+extra dims are listed in :data:`TIMESERIES_SCHEMA`; every engine produces all
+of them, so :mod:`wca_sim.kpis`, :mod:`wca_sim.analysis` and
+:mod:`wca_sim.plots` never need to know which engine ran.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .scenario import Scenario, dump_scenario, load_scenario
+
+#: Flow out of the system for one referral episode. Every referral (and every
+#: claimant of the initial stock) ends in exactly one of these, or is still in
+#: one of :data:`STAGES`.
+EXITS: tuple[str, ...] = (
+    "closed_while_waiting",   # closed before assessment (waiting hazard)
+    "closed_dna",             # did not attend and not rebooked
+    "award_sg",               # initial decision: Support Group
+    "award_wrag",             # initial decision: Work-Related Activity Group
+    "ffw_accepted",           # Fit for Work, no MR requested and no appeal
+    "ffw_after_mr",           # MR not revised, no appeal
+    "mr_revised",             # MR revised the decision to an award
+    "appeal_withdrawn",       # appeal withdrawn or struck out before a hearing
+    "appeal_upheld",          # tribunal upheld the FFW decision
+    "appeal_overturned",      # tribunal overturned the FFW decision
+)
+
+#: Stocks in progress at the end of a day.
+STAGES: tuple[str, ...] = (
+    "backlog",                  # awaiting assessment (incl. rebooked non-attenders and those being assessed)
+    "awaiting_decision",        # assessed, waiting for the DWP decision (incl. report rework)
+    "mr_pending",               # mandatory reconsideration in progress
+    "appeals_pending_lodging",  # decided to appeal, appeal not yet at the tribunal
+    "tribunal_backlog",         # appeal waiting for a hearing
+)
+
+COST_COMPONENTS: tuple[str, ...] = (
+    "provider_paper",
+    "provider_f2f",
+    "tribunal",
+    "dwp_decisions",
+    "dwp_mr",
+    "benefit_waiting",
+)
+
+#: Width of the waiting-time bins of ``decisions_by_wait``, in days.
+WAIT_BIN_DAYS = 7
+
+#: Time-series variables and their dims after (scenario, replication, date).
+#: ``decisions_by_wait`` is the one variable without a date dim: decisions made
+#: during the run, by quarter of referral and completed weeks from referral to decision.
+TIMESERIES_SCHEMA: dict[str, tuple[str, ...]] = {
+    "referrals": ("referral_type",),            # new referrals that day
+    "backlog": (),                              # end of day
+    "backlog_by_provider": ("provider",),
+    "backlog_by_region": ("region",),
+    "backlog_by_type": ("referral_type",),
+    "assessments": ("provider", "kind"),        # completed that day; kind in ASSESSMENT_KINDS
+    "did_not_attend": ("provider",),            # missed appointments that day
+    "decisions": ("outcome",),                  # initial DWP decisions that day
+    "decision_wait_days_mean": (),              # mean days referral -> decision of that day's decisions (NaN if none)
+    "closed_while_waiting": (),                 # that day
+    "awaiting_decision": (),                    # end of day
+    "mr_requested": (),                         # that day
+    "mr_pending": (),                           # end of day
+    "appeals_pending_lodging": (),              # end of day
+    "appeals_lodged": (),                       # reached the tribunal that day
+    "tribunal_backlog": (),                     # end of day
+    "appeals_heard": (),                        # that day
+    "appeals_overturned": (),                   # that day
+    "appeals_withdrawn": (),                    # that day
+    "exits": ("exit",),                         # referral episodes ending that day, by exit
+    "hcp_fte": ("provider",),                   # headcount FTE (incl. in training), end of day
+    "hcp_fte_effective": ("provider",),         # FTE weighted by training ramp
+    "incidents": (),                            # incidents of abuse that day
+    "cost": ("component",),                     # GBP that day
+    "decisions_by_wait": ("referral_quarter", "wait_week"),
+}
+
+#: Variables with no date dim.
+UNDATED = ("decisions_by_wait", "initial_stock")
+
+
+@dataclass
+class Results:
+    """The output of :func:`wca_sim.run` for one or more scenarios.
+
+    Attributes
+    ----------
+    timeseries
+        Dataset with the variables of :data:`TIMESERIES_SCHEMA` plus
+        ``initial_stock`` (dims scenario, replication: claimants in progress on
+        the start date, national scale).
+    kpis
+        Long table with columns ``scenario, replication, kpi, value``.
+    scenarios
+        The resolved scenarios by name.
+    provenance
+        Package version, engine, root seed, replications, command, timestamps.
+    journeys
+        Optional per-claimant records (DES only), columns documented in
+        ``docs/model.md``; None when not requested.
+    """
+
+    timeseries: xr.Dataset
+    kpis: pd.DataFrame
+    scenarios: dict[str, Scenario]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    journeys: pd.DataFrame | None = None
+
+    @property
+    def scenario_names(self) -> list[str]:
+        return [str(s) for s in self.timeseries["scenario"].values]
+
+    @property
+    def replications(self) -> list[int]:
+        return [int(r) for r in self.timeseries["replication"].values]
+
+    # ----------------------------------------------------------- save / load
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``timeseries.nc``, ``kpis.csv``, ``scenario-<name>.toml``,
+        ``provenance.json`` (and ``journeys.parquet`` when present) into ``directory``.
+
+        Files are written to a temporary sibling folder and moved into place
+        at the end, so a failure leaves nothing half-written.
+        """
+        from .io_util import atomic_directory
+
+        with atomic_directory(directory) as tmp:
+            write_results_files(self, tmp)
+        return Path(directory)
+
+
+def write_results_files(results: Results, folder: Path) -> None:
+    """Write the files of a Results into an existing folder (no atomicity)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results.timeseries.to_netcdf(folder / "timeseries.nc", engine="h5netcdf")
+    results.kpis.to_csv(folder / "kpis.csv", index=False)
+    for name, scenario in results.scenarios.items():
+        (folder / f"scenario-{name}.toml").write_text(dump_scenario(scenario), encoding="utf-8")
+    (folder / "provenance.json").write_text(json.dumps(results.provenance, indent=2, default=str), encoding="utf-8")
+    if results.journeys is not None:
+        results.journeys.to_parquet(folder / "journeys.parquet", index=False)
+
+
+def load_results(directory: str | Path) -> Results:
+    """Read a folder written by :meth:`Results.save`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a required file is missing.
+    """
+    folder = Path(directory)
+    with xr.open_dataset(folder / "timeseries.nc", engine="h5netcdf") as ds:
+        timeseries = ds.load()
+    kpis = pd.read_csv(folder / "kpis.csv", dtype={"scenario": str, "kpi": str})
+    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    scenarios = {
+        path.name.removeprefix("scenario-").removesuffix(".toml"): load_scenario(path)
+        for path in sorted(folder.glob("scenario-*.toml"))
+    }
+    journeys_path = folder / "journeys.parquet"
+    journeys = pd.read_parquet(journeys_path) if journeys_path.exists() else None
+    return Results(timeseries=timeseries, kpis=kpis, scenarios=scenarios, provenance=provenance, journeys=journeys)
+
+
+def base_provenance(engine: str, seed: int, replications: list[int], command: str | None = None) -> dict[str, Any]:
+    """Provenance common to every run."""
+    from . import __version__
+
+    return {
+        "package": "wca_sim",
+        "version": __version__,
+        "engine": engine,
+        "seed": seed,
+        "replications": replications,
+        "command": command,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
