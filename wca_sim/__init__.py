@@ -17,15 +17,23 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 from .results import Results, load_results
 from .scenario import Scenario, ScenarioError, builtin_names, diff, dump_scenario, load_scenario
+from .engines import UnsupportedScenario
+from .runner import run
+from .analysis import compare, summarise, timeseries_bands
 
 __all__ = [
     "Results",
+    "UnsupportedScenario",
     "Scenario",
     "ScenarioError",
     "__version__",
     "builtin_names",
+    "compare",
     "diff",
     "dump_scenario",
     "load_results",
     "load_scenario",
+    "run",
+    "summarise",
+    "timeseries_bands",
 ]

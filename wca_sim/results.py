@@ -130,6 +130,62 @@ class Results:
     def replications(self) -> list[int]:
         return [int(r) for r in self.timeseries["replication"].values]
 
+    @classmethod
+    def concat(cls, parts: "list[Results] | tuple[Results, ...]") -> "Results":
+        """Merge Results along replication (same scenario) and scenario.
+
+        Scenarios keep the order in which they first appear in ``parts``;
+        within a scenario, replications are sorted by id, so the outcome does
+        not depend on the order in which batches were produced. Category
+        coordinates that differ between scenarios (providers, regions, dates,
+        referral quarters, wait weeks) are unioned and the gaps filled with NaN.
+
+        Raises
+        ------
+        ValueError
+            If a replication of a scenario appears twice, or one scenario name
+            maps to two different Scenarios.
+        """
+        if not parts:
+            raise ValueError("nothing to concatenate")
+        order: list[str] = []
+        by_scenario: dict[str, list[Results]] = {}
+        scenarios: dict[str, Scenario] = {}
+        for part in parts:
+            for name, scenario in part.scenarios.items():
+                if name in scenarios and scenarios[name] != scenario:
+                    raise ValueError(f"two different scenarios are both named {name!r}")
+                scenarios[name] = scenario
+            for name in part.scenario_names:
+                if name not in by_scenario:
+                    order.append(name)
+                    by_scenario[name] = []
+                by_scenario[name].append(part)
+
+        datasets, kpi_frames, journey_frames = [], [], []
+        for name in order:
+            pieces = [p.timeseries.sel(scenario=[name]) for p in by_scenario[name]]
+            ds = pieces[0] if len(pieces) == 1 else xr.concat(pieces, dim="replication", join="exact")
+            reps = ds["replication"].values
+            if len(np.unique(reps)) != len(reps):
+                raise ValueError(f"scenario {name!r}: a replication appears more than once")
+            datasets.append(ds.sortby("replication"))
+            kpis = pd.concat([p.kpis[p.kpis["scenario"] == name] for p in by_scenario[name]], ignore_index=True)
+            kpi_frames.append(kpis.sort_values("replication", kind="mergesort"))
+            for p in by_scenario[name]:
+                if p.journeys is not None:
+                    journey_frames.append(p.journeys)
+        timeseries = xr.concat(_align_categories(datasets), dim="scenario", join="exact") if len(datasets) > 1 else datasets[0]
+        provenance = dict(parts[0].provenance)
+        provenance["replications"] = sorted({r for p in parts for r in p.replications})
+        return cls(
+            timeseries=timeseries,
+            kpis=pd.concat(kpi_frames, ignore_index=True),
+            scenarios={name: scenarios[name] for name in order if name in scenarios},
+            provenance=provenance,
+            journeys=pd.concat(journey_frames, ignore_index=True) if journey_frames else None,
+        )
+
     # ----------------------------------------------------------- save / load
 
     def save(self, directory: str | Path) -> Path:
@@ -146,10 +202,59 @@ class Results:
         return Path(directory)
 
 
+#: Coordinates whose union is sorted when scenarios differ; the others keep first-appearance order.
+_SORTED_COORDS = ("date", "referral_quarter", "wait_week")
+
+
+def _align_categories(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
+    """Reindex datasets of different scenarios onto common category coordinates."""
+    dims = [d for d in datasets[0].dims if d not in ("scenario", "replication")]
+    for ds in datasets[1:]:
+        dims += [d for d in ds.dims if d not in dims and d not in ("scenario", "replication")]
+    target: dict[str, list] = {}
+    for dim in dims:
+        values: list = []
+        seen = set()
+        for ds in datasets:
+            if dim in ds.coords:
+                for v in ds[dim].values.tolist():
+                    if v not in seen:
+                        seen.add(v)
+                        values.append(v)
+        same = all(dim in ds.coords and ds[dim].values.tolist() == values for ds in datasets)
+        if not same:
+            target[dim] = sorted(values) if dim in _SORTED_COORDS else values
+    if not target:
+        return datasets
+    out = []
+    for ds in datasets:
+        index = {}
+        for dim, values in target.items():
+            if dim == "date":
+                index[dim] = np.array(values, dtype="datetime64[ns]")
+            else:
+                # np.array picks a width that fits every label (a dataset's own
+                # fixed-width string dtype could truncate longer labels).
+                index[dim] = np.array(values)
+        out.append(ds.reindex(index))
+    return out
+
+
+def _netcdf_engine() -> str:
+    """A NetCDF4 backend that is installed: netCDF4, else h5netcdf (which needs h5py)."""
+    import importlib.util
+
+    if importlib.util.find_spec("netCDF4") is not None:
+        return "netcdf4"
+    if importlib.util.find_spec("h5py") is not None:
+        return "h5netcdf"
+    raise ImportError("writing timeseries.nc needs the netCDF4 package (or h5py for h5netcdf): pip install netCDF4")
+
+
 def write_results_files(results: Results, folder: Path) -> None:
     """Write the files of a Results into an existing folder (no atomicity)."""
     folder.mkdir(parents=True, exist_ok=True)
-    results.timeseries.to_netcdf(folder / "timeseries.nc", engine="h5netcdf")
+    results.timeseries.to_netcdf(folder / "timeseries.nc", engine=_netcdf_engine())
     results.kpis.to_csv(folder / "kpis.csv", index=False)
     for name, scenario in results.scenarios.items():
         (folder / f"scenario-{name}.toml").write_text(dump_scenario(scenario), encoding="utf-8")
@@ -167,14 +272,23 @@ def load_results(directory: str | Path) -> Results:
         If a required file is missing.
     """
     folder = Path(directory)
-    with xr.open_dataset(folder / "timeseries.nc", engine="h5netcdf") as ds:
+    with xr.open_dataset(folder / "timeseries.nc", engine=_netcdf_engine()) as ds:
         timeseries = ds.load()
     kpis = pd.read_csv(folder / "kpis.csv", dtype={"scenario": str, "kpi": str})
     provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
-    scenarios = {
-        path.name.removeprefix("scenario-").removesuffix(".toml"): load_scenario(path)
-        for path in sorted(folder.glob("scenario-*.toml"))
-    }
+    # Scenario files are read for the scenarios of the time series, in its
+    # order, so stray files left in the folder by an earlier save are ignored.
+    scenarios = {}
+    names = [str(s) for s in timeseries["scenario"].values] if "scenario" in timeseries.coords else []
+    for name in names:
+        path = folder / f"scenario-{name}.toml"
+        if path.exists():
+            scenarios[name] = load_scenario(path)
+    # Strings come back from NetCDF as object arrays; make them fixed-width
+    # unicode again so the Dataset is the one that was saved.
+    for coord in list(timeseries.coords):
+        if timeseries[coord].dtype == object:
+            timeseries[coord] = timeseries[coord].astype(str)
     journeys_path = folder / "journeys.parquet"
     journeys = pd.read_parquet(journeys_path) if journeys_path.exists() else None
     return Results(timeseries=timeseries, kpis=kpis, scenarios=scenarios, provenance=provenance, journeys=journeys)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -155,12 +156,21 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario
 
 def _to_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) -> ScenarioError:
     """One clear message from pydantic's first error, with a did-you-mean for unknown keys."""
-    error = exc.errors()[0]
+    errors = exc.errors()
+    # A misspelt key shows up twice: as an unknown key and as a missing field.
+    # The unknown key (with its did-you-mean) is the useful one, so report it first.
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     # Schedules accept a number or a table, so pydantic reports both branches;
     # drop the branch tags ('function-before[...]') from the location.
     loc = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "constrained-"))]
     field = ".".join(loc) or None
-    message = error["msg"]
+    # pydantic prefixes messages from our validators with "Value error, ".
+    message = error["msg"].removeprefix("Value error, ")
+    if field is None:
+        # Whole-scenario checks name the field at the start of their message ("regions.x.served_by: ...").
+        match = re.match(r"^([A-Za-z_][\w.]*\.[\w.]+): (.+)$", message)
+        if match:
+            field, message = match.group(1), match.group(2)
     if error["type"] == "extra_forbidden" and loc:
         known = _known_keys(loc[:-1])
         message = f"unknown key '{loc[-1]}'{_did_you_mean(loc[-1], known)}"
@@ -168,9 +178,9 @@ def _to_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) 
         message = "required field is missing"
     else:
         given = error.get("input")
-        if not isinstance(given, (dict, list, tuple)) and "input" in error:
+        if not isinstance(given, (dict, list, tuple)) and "input" in error and str(given) not in message:
             message = f"{message} (got {given!r})"
-    more = len(exc.errors()) - 1
+    more = len(errors) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     return ScenarioError(message, source=source, field=field)
@@ -179,7 +189,7 @@ def _to_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) 
 def _known_keys(path: list[str]) -> list[str]:
     """Field names of the model found at ``path`` in the Scenario tree ([] if none)."""
     model: Any = Scenario
-    name_expected = False  # inside dict[str, Model] the next part is a name, not a field
+    name_expected = False  # inside dict[str, Model] (or tuple[Model, ...]) the next part is a name (index), not a field
     for part in path:
         if name_expected:
             name_expected = False
@@ -189,7 +199,7 @@ def _known_keys(path: list[str]) -> list[str]:
         info = model.model_fields.get(part)
         if info is None:
             return []
-        name_expected = getattr(info.annotation, "__origin__", None) is dict
+        name_expected = getattr(info.annotation, "__origin__", None) in (dict, tuple, list)
         model = _inner_model(info.annotation)
     if name_expected or not (isinstance(model, type) and issubclass(model, BaseModel)):
         return []

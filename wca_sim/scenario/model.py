@@ -28,7 +28,8 @@ def _values_between(low: float, high: float | None):
         for date, value in schedule.points:
             if value < low or (high is not None and value > high):
                 bound = f"[{low}, {high}]" if high is not None else f">= {low}"
-                raise ValueError(f"value {value} on {date} is outside {bound}")
+                when = f" on {date}" if len(schedule.points) > 1 else ""  # a constant has no meaningful date
+                raise ValueError(f"value {value}{when} is outside {bound}")
         return schedule
 
     return check

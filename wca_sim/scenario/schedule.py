@@ -22,6 +22,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+_EPOCH = dt.date(1970, 1, 1)
+
 
 class Schedule(BaseModel):
     """A value that changes on dates.
@@ -46,7 +48,7 @@ class Schedule(BaseModel):
         # A bare number is a constant schedule; it has no natural date, so the
         # epoch is used and the value holds everywhere.
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return {"interpolation": "step", "points": [(dt.date(1970, 1, 1), float(value))]}
+            return {"interpolation": "step", "points": [(_EPOCH, float(value))]}
         return value
 
     @field_validator("points")
@@ -95,7 +97,9 @@ class Schedule(BaseModel):
 
     def to_toml_value(self) -> float | dict[str, Any]:
         """The TOML form: a number when constant, else a table."""
-        if len(self.points) == 1:
+        # Only the canonical constant (what a bare number loads to) is written as a
+        # number; any other one-point schedule keeps its table so it loads back equal.
+        if self.points == ((_EPOCH, self.points[0][1]),) and self.interpolation == "step":
             return self.points[0][1]
         return {
             "interpolation": self.interpolation,

@@ -1,0 +1,1 @@
+"""Test helpers: synthetic datasets following TIMESERIES_SCHEMA and a tiny fake engine."""

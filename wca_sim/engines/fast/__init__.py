@@ -1,0 +1,159 @@
+"""The fast engine: the model of docs/model.md as a daily step vectorised over replications (NumPy).
+
+How it works
+------------
+State arrays have replications first. Provider queues are cohorts by ready day
+per region (:mod:`.queues`); workforce per provider (:mod:`.workforce`);
+decisions, reconsideration, appeals, the tribunal queue and prognosis timers
+after assessment (:mod:`.downstream`); the daily loop (:mod:`.simulate`);
+random numbers per replication and named stream, drawn in blocks of days
+(:mod:`.draws`); the Results Dataset (:mod:`.output`). Replications run in
+chunks of ``chunk_size`` to bound memory.
+
+Approximations (also in docs/model.md, "Fast engine approximations")
+--------------------------------------------------------------------
+1. Daily step: capacity is ``hcp_fte_effective x working-day x rate``
+   (real-valued HCP-days) and is spent on ready cohorts FIFO by ready day;
+   the last cohort reached is served in part (fluid service). Service-time
+   variability (``service_time_cv``) is not represented: with pre-emptive
+   resume it changes no mean throughput, only day-to-day jitter.
+   Readiness is by calendar day (a claimant ready during day d can be served
+   from day d if it is a working day).
+2. A provider's capacity is split over its regions in proportion to all
+   claimants waiting there (real-valued split; DES rounds to whole servers).
+3. Routes (paper / f2f) of new referrals, regions of repeat referrals
+   generated in the run, and the ages of the initial stock are split in
+   expected proportions; referral counts per (type, region) are Poisson.
+4. Closures while waiting: one count per (replication, region, type) per day,
+   Poisson(N q) capped at N (q <= 0.5%/day, so equal to Binomial(N, q) to
+   O(q)), spread over that queue's cohorts in proportion.
+5. Delays (decision, rework, MR, lodging) are applied to flows in expected
+   proportions through discretised day kernels; the branching after them
+   (outcomes, MR request and revision, appeal, overturn, prognosis period,
+   deferral) is drawn on whole claimants (fractions carried).
+6. Did-not-attend and rebooking are drawn per (region, day) on whole
+   claimants; rebooked claimants rejoin ``booking_lead_days`` later with
+   their mean referral day.
+7. Workforce leavers (attrition, incident leavers) and transfers are drawn as
+   totals per provider and taken from trained staff and trainee cohorts in
+   proportion; FTE is real-valued (the DES rounds servers to whole HCPs).
+8. Counts are drawn from per-replication standard normals: exact inversion
+   for small means, normal approximation for large ones (:mod:`.draws`).
+9. ``decisions_by_wait`` places each queue cell's served claimants at the
+   cell's mean wait, convolves with the decision-delay/rework kernel (rework
+   at the providers' mean rate) and, unlike the DES, also counts decisions
+   that would fall after ``end_date`` for claimants assessed before it.
+
+Refused (:func:`.support.check`): ``handover_policy = "run_off"``, providers
+with different scrutiny or booking lead days, and ``journeys=True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ...results import Results, base_provenance
+from ...scenario import Scenario
+from .. import UnsupportedScenario
+from .inputs import build_inputs
+from .output import to_dataset
+from .simulate import simulate
+from .support import check as _check
+
+#: Approximate bytes of state per replication per (region x day) cell; used to size chunks.
+_BYTES_PER_CELL = 19 * 4
+
+
+def _kpis(timeseries: xr.Dataset, scenario: Scenario) -> pd.DataFrame:
+    try:
+        from ...kpis import compute_kpis
+    except ImportError:  # kpis module not present yet
+        return pd.DataFrame(columns=["scenario", "replication", "kpi", "value"])
+    return compute_kpis(timeseries, {scenario.name: scenario})
+
+
+class FastEngine:
+    """Vectorised NumPy engine (``engine="fast"``).
+
+    Parameters
+    ----------
+    chunk_size
+        Replications simulated together; None picks the largest that keeps
+        the batch's state under ``memory_budget`` bytes.
+    memory_budget
+        Bytes of simulation state per chunk when ``chunk_size`` is None.
+    block
+        Days of random numbers drawn at a time per replication and stream.
+    """
+
+    name = "fast"
+
+    def __init__(self, chunk_size: int | None = None, memory_budget: float = 400e6, block: int = 64) -> None:
+        self.chunk_size = chunk_size
+        self.memory_budget = memory_budget
+        self.block = block
+
+    def check(self, scenario: Scenario) -> None:
+        """Raise :class:`UnsupportedScenario` if the scenario cannot be represented."""
+        _check(scenario)
+
+    def supports(self, scenario: Scenario) -> bool:
+        """True when :meth:`check` passes."""
+        try:
+            _check(scenario)
+        except UnsupportedScenario:
+            return False
+        return True
+
+    def chunk_for(self, scenario: Scenario) -> int:
+        """Replications per chunk for ``scenario``."""
+        if self.chunk_size:
+            return int(self.chunk_size)
+        days = scenario.days
+        per_rep = len(scenario.regions) * (days + 400) * _BYTES_PER_CELL + days * 200 * 8
+        return int(max(1, min(1000, self.memory_budget // per_rep)))
+
+    def run(
+        self,
+        scenario: Scenario,
+        replications: Sequence[int],
+        seed: int,
+        *,
+        journeys: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Results:
+        """Simulate ``scenario`` for each replication id (see :class:`wca_sim.engines.Engine`).
+
+        Raises
+        ------
+        UnsupportedScenario
+            If the scenario cannot be represented, or ``journeys=True`` (no per-claimant records).
+        """
+        if journeys:
+            raise UnsupportedScenario("fast engine: per-claimant journeys are not available; use engine='des'")
+        _check(scenario)
+        reps = [int(r) for r in replications]
+        inp = build_inputs(scenario)
+        chunk = self.chunk_for(scenario)
+        parts = []
+        for start in range(0, len(reps), chunk):
+            batch = reps[start : start + chunk]
+            rec, q, wait0, stock = simulate(scenario, inp, seed, batch, block=self.block)
+            parts.append(to_dataset(scenario, inp, batch, rec, q, wait0, stock))
+            del rec, q
+            if progress is not None:
+                progress(len(batch))
+        timeseries = parts[0] if len(parts) == 1 else xr.concat(parts, dim="replication")
+        return Results(
+            timeseries=timeseries,
+            kpis=_kpis(timeseries, scenario),
+            scenarios={scenario.name: scenario},
+            provenance=base_provenance("fast", seed, reps),
+        )
+
+
+__all__ = ["FastEngine"]
