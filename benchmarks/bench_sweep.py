@@ -4,6 +4,9 @@ Issue 5's benchmark is 500 points x 20 replications::
 
     python benchmarks/bench_sweep.py --points 500 --reps 20 --workers 1 2
 
+``--overhead`` times the sweep machinery alone (design, tasks, processes,
+Parquet store, assembly) with the analytic Ishigami model in place of the engine.
+
 Prints wall time per worker count, points and replications per second, the
 scaling efficiency ``T1 / (K * TK)``, checks that every worker count gave
 bit-identical results, and prints a Markdown row for BENCHMARKS.md.
@@ -38,17 +41,25 @@ def main() -> None:
     parser.add_argument("--engine", default="fast")
     parser.add_argument("--scale", type=float, default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--overhead", action="store_true",
+                        help="use the analytic Ishigami model (no simulation) to time the sweep machinery alone")
     args = parser.parse_args()
 
-    from wca_sim.sweeps import sweep
+    from wca_sim.sweeps import IshigamiModel, sweep
+
+    base, params, model = args.scenario, PARAMS, None
+    if args.overhead:
+        model = IshigamiModel(noise_sd=1.0)
+        base, params, args.engine = IshigamiModel.base(), IshigamiModel.params(), "none (Ishigami)"
 
     times: dict[int, float] = {}
     results = {}
+    print(f"load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for workers in args.workers:
         out = Path(tempfile.mkdtemp(prefix=f"bench-sweep-{workers}-"))
         try:
             start = time.perf_counter()
-            ds = sweep(args.scenario, PARAMS, design="lhs", points=args.points, reps=args.reps, engine=args.engine,
+            ds = sweep(base, params, design="lhs", points=args.points, reps=args.reps, engine=args.engine, model=model,
                        seed=args.seed, scale=args.scale, workers=workers, out=out / "sweep", progress=True)
             times[workers] = time.perf_counter() - start
             results[workers] = ds["kpis"].to_numpy()
@@ -65,7 +76,8 @@ def main() -> None:
         if base is not None and workers > 1:
             print(f"scaling efficiency with {workers} workers: {base / (workers * seconds):.0%}")
     cpu = platform.processor() or platform.machine()
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}; load average at end {load}")
     row = " | ".join(f"{times[w]:.1f} s" for w in args.workers)
     eff = f"{base / (2 * times[2]):.0%}" if base is not None and 2 in times else "n/a"
     print(f"| {args.points} x {args.reps} ({args.engine}, scale={args.scale or 'scenario'}) | {row} | {eff} | {identical} |")

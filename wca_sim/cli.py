@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -26,8 +27,16 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from . import __version__
+from .scenario import (
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    builtin_names,
+    dump_scenario,
+    load_scenario,
+    parse_override,
+)
 from .tables import comparison_table, kpi_order, kpi_table
-from .scenario import Scenario, ScenarioError, builtin_names, dump_scenario, load_scenario, parse_override
 
 #: Files a run or comparison writes; anything else in an output folder is left alone.
 OUTPUT_PATTERNS = (
@@ -179,7 +188,9 @@ def _add_set(parser: argparse.ArgumentParser, every: bool = False) -> None:
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reps", type=_positive_int, default=20, metavar="N", help="replications per scenario (default 20)")
     parser.add_argument("--seed", type=_seed, default=0, metavar="S", help="root random seed (default 0)")
-    parser.add_argument("--scale", type=_scale, metavar="F", help="fraction of claimants simulated, in (0, 1] (default: the scenario's)")
+    parser.add_argument(
+        "--scale", type=_scale, metavar="F", help="fraction of claimants simulated, in (0, 1] (default: the scenario's)"
+    )
     parser.add_argument("--engine", choices=_engine_names(), default="des", help="simulation engine (default des)")
     parser.add_argument("--workers", type=_positive_int, default=1, metavar="K", help="local worker processes (default 1)")
     parser.add_argument(
@@ -250,8 +261,6 @@ def _resolve(specs: Sequence[str], overrides: list[_Override], scale: float | No
 
 
 def _apply(scenario: Scenario, overrides: dict[str, Any], source: str) -> Scenario:
-    from .scenario import apply_overrides
-
     return apply_overrides(scenario, overrides, source=source)
 
 
@@ -300,8 +309,6 @@ def _check_out(out: Path | None) -> None:
     ancestor = out
     while not ancestor.exists():
         ancestor = ancestor.parent
-    import os
-
     if not (ancestor.is_dir() and os.access(ancestor, os.W_OK | os.X_OK)):
         raise UsageError(f"--out {out}: cannot write into {ancestor}")
 

@@ -161,7 +161,9 @@ def comparison_table(
     scenarios = [str(s) for s in dict.fromkeys(summary["scenario"])]
     reference = str(differences["reference"].iloc[0]) if len(differences) else scenarios[0]
     others = [s for s in scenarios if s != reference]
-    kpis = list(order) if order is not None else kpi_order(*[summary.loc[summary["scenario"] == s, "kpi"].tolist() for s in scenarios])
+    if order is None:
+        order = kpi_order(*[summary.loc[summary["scenario"] == s, "kpi"].tolist() for s in scenarios])
+    kpis = list(order)
     means = {(str(r.scenario), r.kpi): r.mean for r in summary.itertuples()}
     diffs = {(str(r.scenario), r.kpi): (r.mean_difference, r.half_width, r.share_better) for r in differences.itertuples()}
 

@@ -117,12 +117,12 @@ def test_run_table_shows_mean_and_t_interval(run_dir: tuple[Path, str]) -> None:
     values = kpis.loc[kpis["kpi"] == "backlog_on_2014-06-30", "value"].to_numpy()
     mean = values.mean()
     half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    line = next(l for l in printed.splitlines() if l.startswith("backlog_on_2014-06-30"))
+    line = next(x for x in printed.splitlines() if x.startswith("backlog_on_2014-06-30"))
     assert f"{mean:,.0f}" in line
     assert f"[{mean - half:,.0f}, {mean + half:,.0f}]" in line
     # readable: thousands separators and the peak date as a calendar date
     assert re.search(r"\d{1,3}(,\d{3})+", line)
-    peak_line = next(l for l in printed.splitlines() if l.startswith("peak_backlog_date"))
+    peak_line = next(x for x in printed.splitlines() if x.startswith("peak_backlog_date"))
     assert re.search(r"\d{2} [A-Z][a-z]{2} 201[34]", peak_line)
     assert "3 replications, seed 7, engine des, scale 0.01" in printed
 
@@ -248,19 +248,19 @@ def test_compare_provenance_and_precision(compare_dir: tuple[Path, str]) -> None
 def test_compare_prints_means_and_differences(compare_dir: tuple[Path, str]) -> None:
     _, printed = compare_dir
     assert "Differences from run-to-aug-2015" in printed
-    header = next(l for l in printed.splitlines() if l.startswith("KPI") and "run-to-aug-2015" in l)
+    header = next(x for x in printed.splitlines() if x.startswith("KPI") and "run-to-aug-2015" in x)
     for name in ("early-exit", "add-providers"):
         assert name in header
     assert re.search(r"[+-][\d,]+ ± [\d,]+", printed)
 
 
-def test_compare_reference_option(tmp_path: Path, capsys) -> None:
-    out = tmp_path / "out"
+def test_compare_reference_option(capsys) -> None:
     status, printed, err = _call(capsys, "compare", "run-to-aug-2015", "early-exit", *SMALL, "--reps", "2",
-                                 "--reference", "early-exit", "--no-progress", "--out", str(out))
+                                 "--reference", "early-exit", "--no-progress")
     assert status == 0, err
     assert "Differences from early-exit" in printed
-    assert set(pd.read_csv(out / "differences.csv")["reference"]) == {"early-exit"}
+    diff_header = printed.split("Differences from early-exit")[1].splitlines()[4]
+    assert diff_header.split() == ["KPI", "run-to-aug-2015"]
 
 
 # ---------------------------------------------------------------------- plot
@@ -294,3 +294,36 @@ def test_console_script_end_to_end(tmp_path: Path) -> None:
     results = wca_sim.load_results(out)
     assert results.scenario_names == ["run-to-aug-2015"]
     assert json.loads((out / "provenance.json").read_text())["command"].startswith("wca-sim run run-to-aug-2015")
+
+
+def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as a terminal sends it: exit 130, no traceback, no output, no workers left."""
+    import os
+    import signal
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wca_sim.cli", "run", "early-exit", "--scale", "0.05", "--reps", "40", "--workers", "2",
+         "--no-progress", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    time.sleep(8)  # past start-up: the worker processes are simulating
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "wca-sim: interrupted"
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out*"))
+    # no process of the group is left (worker processes included)
+    deadline = time.time() + 10
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.time() < deadline, "worker processes left behind"
+        time.sleep(0.2)

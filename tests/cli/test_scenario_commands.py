@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -82,10 +80,3 @@ def test_help_and_version(cli) -> None:
 def test_compare_help_documents_set_for_every_scenario(cli) -> None:
     text = " ".join(cli("compare", "--help").out.split())
     assert "Applies to every scenario" in text and "NAME:" in text
-
-
-@pytest.mark.skipif(shutil.which("wca-sim") is None, reason="console script not installed")
-def test_console_script_is_installed() -> None:
-    proc = subprocess.run(["wca-sim", "scenarios"], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0
-    assert "early-exit" in proc.stdout

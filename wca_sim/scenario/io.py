@@ -6,7 +6,6 @@ the dotted field, so the CLI can print one line and exit with status 2.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 import tomllib

@@ -60,12 +60,14 @@ from ...results import Results, base_provenance
 from ...scenario import Scenario
 from .. import UnsupportedScenario
 from .inputs import build_inputs
-from .output import to_dataset
+from .output import Recorder, allocate, decisions_by_wait, to_dataset
 from .simulate import simulate
 from .support import check as _check
 
-#: Approximate bytes of state per replication per (region x day) cell; used to size chunks.
-_BYTES_PER_CELL = 19 * 4
+#: Approximate bytes of simulation state per replication per region and ring cell (queues) ...
+_BYTES_PER_CELL = 10 * 4
+#: ... and per replication and day (day buffers, pipelines, timers, waiting-time points).
+_BYTES_PER_DAY = 100
 
 
 def _kpis(timeseries: xr.Dataset, scenario: Scenario) -> pd.DataFrame:
@@ -92,7 +94,7 @@ class FastEngine:
 
     name = "fast"
 
-    def __init__(self, chunk_size: int | None = None, memory_budget: float = 400e6, block: int = 64) -> None:
+    def __init__(self, chunk_size: int | None = None, memory_budget: float = 300e6, block: int = 64) -> None:
         self.chunk_size = chunk_size
         self.memory_budget = memory_budget
         self.block = block
@@ -113,8 +115,8 @@ class FastEngine:
         """Replications per chunk for ``scenario``."""
         if self.chunk_size:
             return int(self.chunk_size)
-        days = scenario.days
-        per_rep = len(scenario.regions) * (days + 400) * _BYTES_PER_CELL + days * 200 * 8
+        ring = 1024  # cells per queue ring (generous: rings start at 256-512 and grow only if a queue stalls)
+        per_rep = len(scenario.regions) * ring * _BYTES_PER_CELL + scenario.days * _BYTES_PER_DAY
         return int(max(1, min(1000, self.memory_budget // per_rep)))
 
     def run(
@@ -139,15 +141,29 @@ class FastEngine:
         reps = [int(r) for r in replications]
         inp = build_inputs(scenario)
         chunk = self.chunk_for(scenario)
-        parts = []
+        out = allocate(scenario, len(reps))
+        stock = np.zeros(len(reps))
         for start in range(0, len(reps), chunk):
             batch = reps[start : start + chunk]
-            rec, q, wait0, stock = simulate(scenario, inp, seed, batch, block=self.block)
-            parts.append(to_dataset(scenario, inp, batch, rec, q, wait0, stock))
-            del rec, q
+            n = len(batch)
+            if n == 1:
+                # A lone replication runs twice side by side: with one replication NumPy would sum
+                # over regions along the contiguous axis (pairwise), changing the last bits.
+                target, r0, batch = allocate(scenario, 2), 0, batch * 2
+            else:
+                target, r0 = out, start
+            rec = Recorder(scenario, target, r0, len(batch), block=self.block)
+            wait0, stocks = simulate(scenario, inp, seed, batch, rec, block=self.block)
+            target["decisions_by_wait"][0, r0 : r0 + len(batch)] = (
+                decisions_by_wait(scenario, inp, rec.points, wait0) / scenario.scale)
+            if n == 1:
+                for name, values in target.items():
+                    out[name][0, start] = values[0, 0]
+            stock[start : start + n] = stocks[:n]
+            del rec, target
             if progress is not None:
-                progress(len(batch))
-        timeseries = parts[0] if len(parts) == 1 else xr.concat(parts, dim="replication")
+                progress(n)
+        timeseries = to_dataset(scenario, reps, out, stock)
         return Results(
             timeseries=timeseries,
             kpis=_kpis(timeseries, scenario),

@@ -5,17 +5,24 @@ Scheme (documented in docs/model.md, "Fast engine approximations")
 Replication ``r`` owns one generator per named stream,
 ``wca_sim.streams.generator(seed, r, name)``. Every ``block`` days the engine
 asks each replication's generator for a fixed-shape array of standard normals
-(``(block, columns)``, float32), and stacks the replications. Column positions
-are assigned by name once per run (:class:`Layout`), so the numbers replication
-``r`` sees depend only on ``(seed, r, stream)`` and the scenario's structure,
-never on which other replications share the batch: results are independent of
-batch size and worker count.
+(``(block, columns)``, float32) and, for counts whose means do not depend on
+the simulated state (referrals, recruitment decisions), for exact Poisson
+counts (``Generator.poisson`` with the scheduled means). The replications'
+blocks are stacked day-major, ``(block, R, columns)``, so a day's numbers are
+one contiguous slice. Column positions are assigned by name once per run
+(:class:`Layout`), so the numbers replication ``r`` sees depend only on
+``(seed, r, stream)`` and the scenario's structure, never on which other
+replications share the batch: results are independent of batch size and
+worker count.
 
-Counts are then made from these normals by :func:`poisson` and
-:func:`binomial`: exact inversion (through ``u = Phi(z)``) when the mean is
-small, the normal approximation with rounding when it is large (mean >= 30
-for Poisson, variance >= 25 for binomial), where its error is below the
-Monte Carlo noise of any output.
+State-dependent counts are made from the normals by :func:`poisson` and
+:func:`binomial`, elementwise (so a replication's result never depends on its
+neighbours): exact inversion (through ``u = Phi(z)``, all small cases of a call
+inverted together) when the mean is below :data:`POISSON_SMALL` (Poisson) or
+the variance below :data:`BINOMIAL_SMALL_VAR` (binomial); otherwise the
+Cornish-Fisher rounded normal quantile ``floor(m + s z + g (z^2 - 1)/6 + 1/2)``
+(``g`` the skewness), whose mean and variance are those of the count and whose
+probabilities are within about 1% of the exact ones at these sizes.
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ from scipy.special import ndtr
 
 from ...streams import generator
 
-POISSON_SMALL = 30.0
-BINOMIAL_SMALL_VAR = 25.0
+POISSON_SMALL = 10.0
+BINOMIAL_SMALL_VAR = 10.0
 
 
 class Layout:
@@ -37,6 +44,7 @@ class Layout:
     def __init__(self) -> None:
         self.columns: dict[str, int] = {}
         self.slots: dict[str, tuple[str, int, int, tuple[int, ...]]] = {}
+        self.exact: dict[str, tuple[str, np.ndarray]] = {}
 
     def add(self, stream: str, key: str, shape: tuple[int, ...]) -> None:
         """Reserve ``prod(shape)`` normals per day of ``stream`` under ``key``."""
@@ -45,17 +53,22 @@ class Layout:
         self.slots[key] = (stream, start, start + size, shape)
         self.columns[stream] = start + size
 
+    def add_poisson(self, stream: str, key: str, means: np.ndarray) -> None:
+        """Exact Poisson counts with state-independent daily ``means`` (T, k) from ``stream``."""
+        self.exact[key] = (stream, np.ascontiguousarray(means, dtype=np.float64))
+        self.columns.setdefault(stream, 0)
+
 
 class BlockDraws:
-    """Standard normals of each replication and stream, refilled every ``block`` days."""
+    """Normals and exogenous Poisson counts of each replication, refilled every ``block`` days."""
 
     def __init__(self, layout: Layout, seed: int, replications: Sequence[int], block: int = 64) -> None:
         self.layout = layout
         self.block = block
-        self.gens = {
-            name: [generator(seed, int(r), name) for r in replications] for name in layout.columns
-        }
-        self._cache: dict[str, np.ndarray] = {}
+        self.R = len(replications)
+        self.gens = {name: [generator(seed, int(r), name) for r in replications] for name in layout.columns}
+        self._normals: dict[str, np.ndarray] = {}
+        self._counts: dict[str, np.ndarray] = {}
         self._block_start = -1
         self._day = 0
 
@@ -64,71 +77,96 @@ class BlockDraws:
         start = t - t % self.block
         if start != self._block_start:
             self._block_start = start
-            for name, gens in self.gens.items():
-                cols = self.layout.columns[name]
-                self._cache[name] = np.stack(
-                    [g.standard_normal((self.block, cols), dtype=np.float32) for g in gens]
-                )
-        self._day = t % self.block
+            self._fill(start)
+        self._day = t - start
+
+    def _fill(self, start: int) -> None:
+        lay = self.layout
+        exact_by_stream: dict[str, list[str]] = {}
+        for key, (stream, _) in lay.exact.items():
+            exact_by_stream.setdefault(stream, []).append(key)
+        for name, gens in self.gens.items():
+            cols = lay.columns[name]
+            keys = exact_by_stream.get(name, [])
+            means = [lay.exact[k][1][start : start + self.block] for k in keys]
+            normals, counts = [], {k: [] for k in keys}
+            for g in gens:
+                # one fixed sequence of calls per replication and block: normals, then each exact key
+                normals.append(g.standard_normal((self.block, cols), dtype=np.float32))
+                for k, m in zip(keys, means):
+                    counts[k].append(g.poisson(m).astype(np.float64))
+            self._normals[name] = np.stack(normals, axis=-1)         # (block, cols, R)
+            for k in keys:
+                self._counts[k] = np.stack(counts[k], axis=-1)        # (days, k, R)
 
     def z(self, key: str) -> np.ndarray:
-        """Normals of ``key`` for the current day, shaped ``(R, *shape)``."""
+        """Normals of ``key`` for the current day, shaped ``(*shape, R)``."""
         stream, a, b, shape = self.layout.slots[key]
-        block = self._cache[stream]
-        return block[:, self._day, a:b].reshape((block.shape[0],) + shape)
+        return self._normals[stream][self._day, a:b].reshape(shape + (self.R,))
+
+    def counts(self, key: str) -> np.ndarray:
+        """Exact Poisson counts of ``key`` (see :meth:`Layout.add_poisson`) for the current day, (k, R)."""
+        return self._counts[key][self._day]
 
 
 def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Poisson counts with the given means from standard normals ``z`` (same shape)."""
     mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
-    z = np.broadcast_to(z, mean.shape)
-    out = np.maximum(np.rint(mean + np.sqrt(mean) * z), 0.0)
+    z = np.broadcast_to(z, mean.shape).astype(np.float64)
+    out = np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5)
+    np.maximum(out, 0.0, out=out)
     small = mean < POISSON_SMALL
     if small.any():
-        lam = mean[small]
-        u = ndtr(z[small].astype(np.float64))
-        out[small] = _invert(u, np.exp(-lam), lambda pk, k: pk * lam / k, limit=200)
+        out[small] = _poisson_small(mean[small], ndtr(z[small]))
     return out
 
 
+def _poisson_small(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Exact inversion: number of k >= 0 with F(k) < u (all elements stepped together)."""
+    pk = np.exp(-lam)
+    cdf = pk.copy()
+    k = np.zeros_like(lam)
+    for j in range(1, 400):
+        todo = u > cdf
+        if not todo.any():
+            break
+        k += todo
+        pk = pk * lam / j
+        cdf += pk
+    return k
+
+
 def binomial(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Binomial counts ``Bin(n, p)`` (``n`` integer-valued floats) from standard normals ``z``."""
+    """Binomial counts ``Bin(n, p)`` (``n`` rounded to whole claimants) from standard normals ``z``."""
     n = np.maximum(np.rint(np.asarray(n, dtype=np.float64)), 0.0)
     p = np.clip(np.broadcast_to(np.asarray(p, dtype=np.float64), n.shape), 0.0, 1.0)
-    z = np.broadcast_to(z, n.shape)
+    z = np.broadcast_to(z, n.shape).astype(np.float64)
     var = n * p * (1.0 - p)
-    out = np.clip(np.rint(n * p + np.sqrt(var) * z), 0.0, n)
+    sd = np.sqrt(var)
+    skew = np.divide(1.0 - 2.0 * p, sd, out=np.zeros_like(sd), where=sd > 0)
+    out = np.clip(np.floor(n * p + sd * z + skew * (z * z - 1.0) / 6.0 + 0.5), 0.0, n)
     small = var < BINOMIAL_SMALL_VAR
     if small.any():
         ns, ps = n[small], p[small]
         flip = ps > 0.5
         q = np.where(flip, 1.0 - ps, ps)
-        u = ndtr(z[small].astype(np.float64))
-        ratio = np.divide(q, 1.0 - q, out=np.zeros_like(q), where=q < 1.0)
-        k_draw = _invert(u, (1.0 - q) ** ns, lambda pk, k: pk * (ns - k + 1) / k * ratio, limit=None, cap=ns)
-        out[small] = np.where(flip, ns - k_draw, k_draw)
+        k = _binomial_small(ns, q, ndtr(z[small]))
+        out[small] = np.where(flip, ns - k, k)
     return out
 
 
-def _invert(u: np.ndarray, p0: np.ndarray, step, limit: int | None, cap: np.ndarray | None = None) -> np.ndarray:
-    """Inverse-CDF search: smallest k with F(k) >= u, F built by ``pk = step(pk, k)``."""
-    k_out = np.zeros_like(u)
-    pk = p0.copy()
-    cdf = p0.copy()
-    active = np.nonzero(u > cdf)[0]
-    k = 0
-    while active.size:
-        k += 1
-        pk_a = step(pk, k)
-        pk = pk_a
-        cdf = cdf + pk_a
-        k_out[active] = k
-        still = u[active] > cdf[active]
-        if cap is not None:
-            still &= cap[active] > k
-        if limit is not None and k >= limit:
+def _binomial_small(n: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Exact inversion for ``p <= 0.5``: number of k in [0, n) with F(k) < u."""
+    q = 1.0 - p
+    ratio = np.divide(p, q, out=np.zeros_like(p), where=q > 0)
+    pk = q**n
+    cdf = pk.copy()
+    k = np.zeros_like(n)
+    for j in range(1, 100000):
+        todo = (u > cdf) & (k < n)
+        if not todo.any():
             break
-        active = active[still]
-        if not active.size or not np.any(pk[active] > 0):
-            break
-    return k_out
+        k += todo
+        pk = pk * np.maximum(n - j + 1.0, 0.0) / j * ratio
+        cdf += pk
+    return k

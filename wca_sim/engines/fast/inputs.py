@@ -93,6 +93,7 @@ class Inputs:
     k_decision: np.ndarray
     k_mr: np.ndarray
     k_lodge: np.ndarray
+    lodging_mean: float            # days (exponential)
     mr_start: int                  # first day MR applies (T if never)
     mr_request: np.ndarray         # (T,)
     mr_revision: np.ndarray        # (T,)
@@ -223,7 +224,7 @@ def build_inputs(sc: Scenario) -> Inputs:
         sg=sg, wrag=wrag, prog_sg=_prognosis(dec.prognosis_sg), prog_wrag=_prognosis(dec.prognosis_wrag),
         k_decision=delay_kernel(dec.delay_days_mean, dec.delay_days_cv),
         k_mr=delay_kernel(rc.duration_days_mean, rc.duration_days_cv),
-        k_lodge=delay_kernel(ap.lodging_days_mean, 1.0, exponential=True),
+        k_lodge=delay_kernel(ap.lodging_days_mean, 1.0, exponential=True), lodging_mean=float(ap.lodging_days_mean),
         mr_start=mr_start, mr_request=rc.request_rate.daily(start, T), mr_revision=rc.revision_rate.daily(start, T),
         mr_sg=rc.revised_to_sg_share, appeal_before=ap.appeal_rate_before_mr.daily(start, T),
         appeal_after=ap.appeal_rate_after_mr.daily(start, T), hearings=hearings,

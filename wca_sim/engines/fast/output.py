@@ -1,4 +1,11 @@
-"""Turn a batch's recorded arrays into the Results time-series Dataset (national scale)."""
+"""Recording a batch's daily series and building the Results time-series Dataset (national scale).
+
+The engine allocates the output arrays of all its replications once
+(:func:`allocate`, float64, with the scenario axis already in place); each
+batch's :class:`Recorder` packs a day's values into one day-major buffer and
+copies it, scaled to national counts, into its replications' slice every
+``block`` days, so no per-batch Dataset is built and nothing is concatenated.
+"""
 
 from __future__ import annotations
 
@@ -13,56 +20,111 @@ from ...calendar import quarter_index_of_days, referral_quarters, wait_weeks
 from ...results import COST_COMPONENTS, EXITS, TIMESERIES_SCHEMA, WAIT_BIN_DAYS
 from ...scenario import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES, Scenario
 from .inputs import Inputs
-from .queues import ProviderQueues
-from .simulate import Recorder
+
+_DIM_SIZE = {"referral_type": len(REFERRAL_TYPES), "kind": len(ASSESSMENT_KINDS), "outcome": len(OUTCOMES),
+             "exit": len(EXITS), "component": len(COST_COMPONENTS)}
+#: Daily series the loop records (all of TIMESERIES_SCHEMA except the derived ones).
+RECORDED = [n for n in TIMESERIES_SCHEMA if n not in ("backlog", "decisions_by_wait")]
+#: Per replication and day: (amount, referral-day sum) of paper, f2f first-booking and rebooked assessments.
+N_POINTS = 6
 
 
-def decisions_by_wait(sc: Scenario, inp: Inputs, q: ProviderQueues, wait0: list) -> np.ndarray:
+def _shape(name: str, sc: Scenario) -> tuple[int, ...]:
+    size = {**_DIM_SIZE, "provider": len(sc.provider_names), "region": len(sc.region_names)}
+    return tuple(size[d] for d in TIMESERIES_SCHEMA[name])
+
+
+def allocate(sc: Scenario, n_reps: int) -> dict[str, np.ndarray]:
+    """Output arrays (1, replications, date, *dims) for every recorded series, plus decisions_by_wait."""
+    out = {name: np.zeros((1, n_reps, sc.days) + _shape(name, sc)) for name in RECORDED}
+    out["decisions_by_wait"] = np.zeros((1, n_reps, len(referral_quarters(sc)), wait_weeks(sc)))
+    return out
+
+
+class Recorder:
+    """Day-major buffer of one batch's series, flushed into the output arrays every ``block`` days."""
+
+    def __init__(self, sc: Scenario, out: dict[str, np.ndarray], r0: int, R: int, block: int = 64) -> None:
+        self.out, self.r0, self.R, self.block = out, r0, R, block
+        self.scale = sc.scale
+        self.slots: dict[str, tuple[int, int, tuple[int, ...]]] = {}
+        col = 0
+        for name in RECORDED:
+            shape = _shape(name, sc)
+            size = int(np.prod(shape))
+            self.slots[name] = (col, col + size, shape)
+            col += size
+        self.slots["wait_points"] = (col, col + N_POINTS, (N_POINTS,))
+        col += N_POINTS
+        self.buf = np.zeros((block, col, R))
+        self.points = np.zeros((R, sc.days, N_POINTS), dtype=np.float32)
+        self.t0 = 0
+        self.n = 0
+
+    def day(self, t: int, values: dict[str, np.ndarray]) -> None:
+        """Record day ``t``'s values (each (*dims, R), scaled units)."""
+        row = self.buf[t - self.t0]
+        for name, value in values.items():
+            a, b, _ = self.slots[name]
+            row[a:b] = np.reshape(value, (b - a, self.R))
+        self.n = t - self.t0 + 1
+        if self.n == self.block:
+            self.flush()
+
+    def flush(self) -> None:
+        """Copy the buffered days into the output arrays (national units)."""
+        n, t0, r = self.n, self.t0, slice(self.r0, self.r0 + self.R)
+        if n:
+            for name, (a, b, shape) in self.slots.items():
+                block = self.buf[:n, a:b].transpose(2, 0, 1)
+                if name == "wait_points":
+                    self.points[:, t0 : t0 + n] = block
+                    continue
+                factor = 1.0 if name == "decision_wait_days_mean" else 1.0 / self.scale
+                self.out[name][0, r, t0 : t0 + n] = (block * factor).reshape((self.R, n) + shape)
+        self.t0 += n
+        self.n = 0
+
+
+def decisions_by_wait(sc: Scenario, inp: Inputs, points: np.ndarray, wait0: list) -> np.ndarray:
     """Decisions by referral quarter and completed weeks of waiting, (R, quarters, weeks), scaled units.
 
-    Built from the served amounts recorded per queue cell (attended, by route), each
-    at its cell's mean wait, convolved with the decision delay and rework kernel.
+    Each day's assessments of each route are placed at their mean referral day (so at their
+    mean wait), then convolved with the decision-delay and rework kernel.
     """
-    R = q.S.shape[0]
+    R, T = points.shape[:2]
     n_q, n_w = len(referral_quarters(sc)), wait_weeks(sc)
     kernel = inp.k_decision
     rr = float(inp.rework_rate.mean()) if inp.P else 0.0
     rd = int(round(inp.rework_days.mean())) if inp.P else 0
     kernel = (1 - rr) * np.concatenate([kernel, np.zeros(rd)]) + rr * np.concatenate([np.zeros(rd), kernel])
     D = n_w * WAIT_BIN_DAYS + 1
-    hist = np.zeros((R, n_q, D))
-    S = q.S.astype(np.float64)
-    cells = np.arange(q.L)
-    for k, ref in ((0, q.ref_paper), (1, q.ref_f2f), (2, None)):
-        amount = S[..., k]
-        have = amount > 1e-12
-        wait = np.divide(S[..., 3 + k], amount, out=np.zeros_like(amount), where=have)
-        if ref is None:
-            ref_day = np.divide(S[..., 6], amount, out=np.zeros_like(amount), where=have)
-        else:
-            ref_day = np.broadcast_to(ref[cells], amount.shape)
-        quarter = quarter_index_of_days(sc, ref_day[have])
-        rows = np.nonzero(have)[0]
-        day = np.clip(np.rint(wait[have]).astype(np.int64), 0, D - 1)
-        flat = (rows * n_q + quarter) * D + day
-        hist += np.bincount(flat, weights=amount[have], minlength=R * n_q * D).reshape(R, n_q, D)
+    hist = np.zeros(R * n_q * D)
+    day = np.arange(T, dtype=np.float64)[None, :]
+    rows = np.arange(R)[:, None]
+    for k in range(3):
+        amount = points[..., 2 * k].astype(np.float64)
+        have = amount > 1e-9
+        ref = np.divide(points[..., 2 * k + 1], amount, out=np.zeros_like(amount), where=have)
+        quarter = quarter_index_of_days(sc, ref[have])
+        wait = np.clip(np.rint((day - ref)[have]).astype(np.int64), 0, D - 1)
+        flat = (np.broadcast_to(rows, amount.shape)[have] * n_q + quarter) * D + wait
+        hist += np.bincount(flat, weights=amount[have], minlength=R * n_q * D)
+    hist = hist.reshape(R, n_q, D)
     for count, max_age in wait0:
         ages = np.arange(int(np.ceil(max_age)) + 1)
         quarter = quarter_index_of_days(sc, -ages.astype(float))
         np.add.at(hist, (slice(None), quarter, np.minimum(ages, D - 1)), count / len(ages))
     hist = np.clip(fftconvolve(hist, kernel[None, None, :], axes=-1), 0.0, None)
     weeks = np.zeros((R, n_q, n_w))
-    full = hist[..., : (n_w - 1) * WAIT_BIN_DAYS].reshape(R, n_q, n_w - 1, WAIT_BIN_DAYS).sum(-1)
-    weeks[..., : n_w - 1] = full
+    weeks[..., : n_w - 1] = hist[..., : (n_w - 1) * WAIT_BIN_DAYS].reshape(R, n_q, n_w - 1, WAIT_BIN_DAYS).sum(-1)
     weeks[..., n_w - 1] = hist[..., (n_w - 1) * WAIT_BIN_DAYS :].sum(-1)
     return weeks
 
 
-def to_dataset(sc: Scenario, inp: Inputs, replications: Sequence[int], rec: Recorder, q: ProviderQueues,
-               wait0: list, stock: np.ndarray) -> xr.Dataset:
-    """The time-series Dataset of one batch with a scenario dim of length one."""
-    s = sc.scale
-    data = rec.data
+def to_dataset(sc: Scenario, replications: Sequence[int], out: dict[str, np.ndarray],
+               stock: np.ndarray) -> xr.Dataset:
+    """The time-series Dataset of all replications (scenario dim of length one), without copying."""
     coords = {
         "scenario": [sc.name],
         "replication": np.asarray(replications, dtype=np.int64),
@@ -77,15 +139,13 @@ def to_dataset(sc: Scenario, inp: Inputs, replications: Sequence[int], rec: Reco
         "referral_quarter": referral_quarters(sc),
         "wait_week": np.arange(wait_weeks(sc), dtype=np.int64),
     }
-    out: dict[str, tuple] = {}
+    data: dict[str, tuple] = {}
     for name, dims in TIMESERIES_SCHEMA.items():
         if name == "decisions_by_wait":
-            values = decisions_by_wait(sc, inp, q, wait0)
-            out[name] = (("scenario", "replication") + dims, (values / s)[None])
-            continue
-        values = data["backlog_by_region"].sum(-1) if name == "backlog" else data[name]
-        if name not in ("decision_wait_days_mean",):
-            values = values / s
-        out[name] = (("scenario", "replication", "date") + dims, values[None].astype(np.float64))
-    out["initial_stock"] = (("scenario", "replication"), (stock / s)[None])
-    return xr.Dataset(out, coords=coords)
+            data[name] = (("scenario", "replication") + dims, out[name])
+        elif name == "backlog":
+            data[name] = (("scenario", "replication", "date"), out["backlog_by_region"].sum(-1))
+        else:
+            data[name] = (("scenario", "replication", "date") + dims, out[name])
+    data["initial_stock"] = (("scenario", "replication"), (stock / sc.scale)[None])
+    return xr.Dataset(data, coords=coords)

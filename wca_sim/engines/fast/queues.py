@@ -1,160 +1,167 @@
-"""Provider queues as cohorts by ready day, one queue per region, vectorised over replications.
+"""Provider queues as ring buffers of cohorts by ready day, all (region, replication) queues at once.
 
-Cell ``Q[r, g, i, c]`` holds the claimants of region ``g`` who became ready for
-assessment on day ``i - off``. Components ``c``: paper (3 referral types),
-face-to-face first booking (3), rebooked non-attenders (3), and the sum of
-referral days of the rebooked (3) so their waits are kept. The region's queue
-belongs to the provider serving the region (hand-over policy ``transfer``).
+Queue ``q = g * R + r`` (region ``g``, replication ``r``) is a FIFO of cells,
+one per ready day: cell ``a`` holds the claimants ready for assessment on day
+``a - off``. Cells live in a ring ``Q[a % L, c, q]`` (float32, queues on the
+last, contiguous axis so every operation is a long-vector operation) whose
+slots are reused once the queue head has passed them; the ring doubles if a
+head ever lags the newest cell by ``L`` days. Components ``c``: paper (3
+referral types), face-to-face first booking (3), rebooked non-attenders (3),
+and the mean referral day of the rebooked (one day's rebooked land in each
+cell). The region's queue belongs to the provider serving the region
+(hand-over policy ``transfer``).
 
-Closure while waiting is drawn as one count per (replication, region, type)
-per day and spread over the cells in proportion: cells are stored divided by a
-running survival factor ``F[r, g, type]``, so a day's closures cost O(R G)
-rather than O(R G cells). Service takes cells in ready order within a sliding
-window from the queue head, serving a fraction of the last cell reached
-(fluid service); served amounts are recorded per cell for the waiting-time
-distribution.
+Closures while waiting are removed from every cell in proportion: cells are
+stored divided by a running survival factor ``F[type, q]``, so a day's
+closures cost O(R G). Service is fluid FIFO from a fractional head (head cell
+index and the fraction of it already served): only a window of ``W`` cells
+from the head is read each day (more only for queues whose window is used up),
+and served cells are never written back.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .draws import BlockDraws, Layout, poisson
 from .inputs import Inputs
 
-N_COMP = 12
-WINDOW = 6
+N_COMP = 10
+WINDOW = 3
 
 
 class ProviderQueues:
-    """Cohort queues of ``R`` replications x ``G`` regions."""
+    """Cohort queues of ``G`` regions x ``R`` replications, flattened to ``G * R`` queues."""
 
     def __init__(self, inp: Inputs, R: int, max_age: int) -> None:
         self.inp = inp
+        self.R, self.G = R, inp.G
+        self.RG = R * inp.G
         self.off = int(max_age) + 2
-        self.L = self.off + inp.T + inp.scrutiny + 2 * inp.lead + 2
-        self.Q = np.zeros((R, inp.G, self.L, N_COMP), dtype=np.float32)
-        # served per cell: attended amount (paper, f2f, rebooked), wait sums (same), referral-day sum (rebooked)
-        self.S = np.zeros((R, inp.G, self.L, 7), dtype=np.float32)
-        self.F = np.ones((R, inp.G, 3))
-        self.N = np.zeros((R, inp.G, 3))
-        self.head = np.zeros((R, inp.G), dtype=np.int64)
-        self._win = np.arange(WINDOW)
-        # referral-day offset of each cell for fresh paper / f2f claimants
-        self.ref_paper = np.arange(self.L) - self.off - inp.scrutiny
-        self.ref_f2f = self.ref_paper - inp.lead
-
-    @staticmethod
-    def register(layout: Layout, G: int) -> None:
-        layout.add("claimant", "closures", (G, 3))
+        self.scr, self.lead = inp.scrutiny, inp.lead
+        self.ahead = inp.scrutiny + inp.lead
+        self.L = 1 << int(np.ceil(np.log2(self.off + self.ahead + 64)))
+        self.Q = np.zeros((self.L, N_COMP, self.RG), dtype=np.float32)
+        self.F = np.ones((3, self.RG))
+        self.N = np.zeros((3, self.RG))
+        self.head = np.zeros(self.RG, dtype=np.int64)
+        self.phi = np.zeros(self.RG, dtype=np.float32)
+        # gather offsets of the window: component c of queue q in ring slot s is at (s * C + c) * RG + q
+        self.cq = (np.arange(N_COMP)[:, None, None] * self.RG + np.arange(self.RG)[None, None, :])  # (C, 1, RG)
+        self.wv = np.arange(WINDOW)[:, None]                                                         # (W, 1)
+        self.wv32 = self.wv.astype(np.float32)
 
     # ---------------------------------------------------------------- arrivals
 
+    def start_day(self, t: int) -> None:
+        """Clear the ring slot of the newest cell written today (its old content has been served)."""
+        if t == 0:
+            return
+        front = t + self.off + self.ahead
+        if front - self.L >= int(self.head.min()):
+            self._grow(front)
+        self.Q[front % self.L] = 0.0
+
+    def _grow(self, front: int) -> None:
+        # rare: some head lags the newest cell by the whole ring; double it, keeping live cells in place
+        old, L = self.Q, self.L
+        while front - self.L >= int(self.head.min()):
+            self.L *= 2
+        self.Q = np.zeros((self.L, N_COMP, self.RG), dtype=np.float32)
+        for a in range(int(self.head.min()), front):
+            self.Q[a % self.L] = old[a % L]
+
     def add_fresh(self, day: int, amount: np.ndarray, paper_share: np.ndarray) -> None:
-        """Referrals of day ``day`` (``amount`` (R, G, 3)), split by route in expected proportions."""
-        inp = self.inp
+        """Referrals of day ``day`` (``amount`` (3, RG)), split by route in expected proportions."""
         paper = amount * paper_share
-        i = day + self.off + inp.scrutiny
-        self.Q[:, :, i, 0:3] += (paper / self.F).astype(np.float32)
-        self.Q[:, :, i + inp.lead, 3:6] += ((amount - paper) / self.F).astype(np.float32)
+        a = day + self.off + self.scr
+        self.Q[a % self.L, 0:3] += paper / self.F
+        self.Q[(a + self.lead) % self.L, 3:6] += (amount - paper) / self.F
         self.N += amount
 
     def add_rebooked(self, t: int, amount: np.ndarray, ref_mean: np.ndarray) -> None:
-        """Rebooked non-attenders ``amount`` (R, G, 3) with mean referral day ``ref_mean`` (R, G)."""
-        i = t + self.off + self.inp.lead
-        self.Q[:, :, i, 6:9] += (amount / self.F).astype(np.float32)
-        self.Q[:, :, i, 9:12] += (amount * ref_mean[..., None] / self.F).astype(np.float32)
+        """Rebooked non-attenders ``amount`` (3, RG) with mean referral day ``ref_mean`` (RG,)."""
+        a = (t + self.off + self.lead) % self.L
+        self.Q[a, 6:9] += amount / self.F
+        self.Q[a, 9] = ref_mean
         self.N += amount
 
     def start_head(self) -> None:
         """Point every queue's head at its oldest non-empty cell."""
-        filled = self.Q[..., :9].sum(axis=-1) > 0
-        first = np.where(filled.any(axis=-1), filled.argmax(axis=-1), self.off)
-        self.head[:] = first
+        n = self.off + self.ahead + 1
+        filled = self.Q[:n, :9].sum(axis=1) > 0
+        self.head[:] = np.where(filled.any(axis=0), filled.argmax(axis=0), self.off)
 
     # ----------------------------------------------------------------- closure
 
-    def close(self, draws: BlockDraws) -> np.ndarray:
-        """Closures while waiting today, (R, G, 3); removed proportionally from every cell."""
-        closed = np.minimum(poisson(self.N * self.inp.closure_q, draws.z("closures")), self.N)
+    def close(self, closed: np.ndarray) -> None:
+        """Remove ``closed`` (3, RG) claimants, in proportion from every cell of the queue."""
         keep = 1.0 - np.divide(closed, self.N, out=np.zeros_like(closed), where=self.N > 0)
         self.N -= closed
-        emptied = (keep <= 0.0) & (closed > 0)
-        self.F *= np.where(emptied, 1.0, keep)
-        if emptied.any():
-            self._reset(emptied, zero=True)
-        tiny = self.F < 1e-25
-        if tiny.any():
-            self._reset(tiny, zero=False)
-        return closed
+        np.maximum(self.N, 0.0, out=self.N)
+        self.F *= keep
+        bad = self.F < 1e-30
+        if bad.any():
+            self._reset(bad)
 
-    def _reset(self, mask: np.ndarray, zero: bool) -> None:
-        # rare: a type emptied completely, or its survival factor is near underflow
-        for r, g, k in zip(*np.nonzero(mask)):
-            cols = [k, 3 + k, 6 + k, 9 + k]
-            self.Q[r, g, :, cols] = 0.0 if zero else self.Q[r, g, :, cols] * np.float32(self.F[r, g, k])
-            self.F[r, g, k] = 1.0
+    def _reset(self, mask: np.ndarray) -> None:
+        # rare: a type emptied completely (F = 0) or its survival factor is near underflow
+        for k, q in zip(*np.nonzero(mask)):
+            cols = [k, 3 + k, 6 + k]
+            self.Q[:, cols, q] *= np.float32(self.F[k, q])
+            self.F[k, q] = 1.0
 
     # ----------------------------------------------------------------- service
 
-    def serve(self, t: int, capacity: np.ndarray, work: np.ndarray, attend: np.ndarray):
-        """Serve ready claimants FIFO by ready day with ``capacity`` HCP-days (R, G).
+    def serve(self, t: int, capacity: np.ndarray, w_paper: np.ndarray, w_f2f: np.ndarray):
+        """Serve ready claimants FIFO by ready day with ``capacity`` HCP-days (RG,).
 
-        ``work`` (G, 3): HCP-days per paper / f2f / rebooked claimant of each region's provider;
-        ``attend`` (G,): expected attendance share (for the recorded waiting times).
+        ``w_paper``/``w_f2f`` (RG,): HCP-days per paper / f2f claimant of each queue's provider.
 
         Returns
         -------
-        served : (R, G, 12) amounts served today by component (rebooked referral-day sums in 9:12)
-        f2f_ref : (R, G) sum of referral days of the f2f claimants served (fresh and rebooked)
-        paper_ref : (R, G) sum of referral days of the paper claimants served
+        served : (9, RG) claimants served today: paper, f2f first booking, rebooked (3 types each)
+        refs : (3, RG) sums of referral days of the served paper, f2f first-booking and rebooked claimants
         """
-        R, G = self.head.shape
-        cap = capacity.astype(np.float64).copy()
-        served = np.zeros((R, G, N_COMP))
-        f2f_ref = np.zeros((R, G))
-        paper_ref = np.zeros((R, G))
-        Fx = np.concatenate([self.F] * 4, axis=-1)[:, :, None, :]
+        RG, L, W = self.RG, self.L, WINDOW
         limit = t + self.off
-        for _ in range(64):
-            idx = np.minimum(self.head[:, :, None] + self._win, self.L - 1)
-            cells = np.take_along_axis(self.Q, idx[..., None], axis=2).astype(np.float64)
-            amount = cells * Fx
-            ready = idx <= limit
-            w = (amount[..., 0:3].sum(-1) * work[None, :, None, 0] + amount[..., 3:6].sum(-1) * work[None, :, None, 1]
-                 + amount[..., 6:9].sum(-1) * work[None, :, None, 2])
-            w = np.where(ready, w, 0.0)
-            before = np.cumsum(w, axis=-1) - w
-            frac = np.divide(cap[..., None] - before, w, out=np.ones_like(w), where=w > 0)
-            frac = np.where(ready, np.clip(frac, 0.0, 1.0), 0.0)
-            if not frac.any():
-                break
-            taken = amount * frac[..., None]
-            served += taken.sum(axis=2)
-            paper_ref += (taken[..., 0:3].sum(-1) * self.ref_paper[idx]).sum(-1)
-            f2f_ref += (taken[..., 3:6].sum(-1) * self.ref_f2f[idx] + taken[..., 9:12].sum(-1)).sum(-1)
-            np.put_along_axis(self.Q, idx[..., None], (cells * (1.0 - frac[..., None])).astype(np.float32), axis=2)
-            self._record(t, idx, taken, attend)
-            cap -= np.minimum((w * frac).sum(-1), cap)
+        F32 = self.F.astype(np.float32)
+        Fx = np.concatenate([F32, F32, F32])[:, None, :]                       # (9, 1, RG)
+        wp, wf = w_paper.astype(np.float32), w_f2f.astype(np.float32)
+        coef = np.concatenate([F32 * wp, F32 * wf, F32 * wf])[:, None, :]      # (9, 1, RG)
+        cap = capacity.astype(np.float32)
+        served = np.zeros((9, RG))
+        refs = np.zeros((3, RG))
+        Qf = self.Q.reshape(-1)
+        live = np.ones(RG, dtype=bool)   # queues still being served (a queue's result never depends on others')
+        for _ in range(10000):
+            idx = self.head + self.wv                                          # (W, RG) absolute cells
+            cells = Qf[(idx % L)[None] * (N_COMP * RG) + self.cq]              # (C, W, RG)
+            ready = (idx <= limit) & live
+            rem = ready.astype(np.float32)
+            rem[0] -= self.phi * rem[0]
+            c9 = cells[:9]
+            wrem = (c9 * coef).sum(0) * rem                                    # work left in each cell (W, RG)
+            before = np.cumsum(wrem, axis=0) - wrem
+            frac = np.divide(cap - before, wrem, out=np.ones_like(wrem), where=wrem > 0)
+            np.clip(frac, 0.0, 1.0, out=frac)
+            frac *= ready
+            s = frac * rem                                                     # share of each whole cell served
+            amt = c9 * (s * Fx)                                                # (9, W, RG) claimants
+            served += amt.sum(axis=1)
+            route = amt.reshape(3, 3, W, RG).sum(1)                            # (paper/f2f/rebooked, W, RG)
+            base = (self.head - self.off - self.scr).astype(np.float64)
+            refs[0] += route[0].sum(0) * base + (route[0] * self.wv32).sum(0)
+            refs[1] += route[1].sum(0) * (base - self.lead) + (route[1] * self.wv32).sum(0)
+            refs[2] += (route[2] * cells[9]).sum(0)
+            cap = np.maximum(cap - (wrem * frac).sum(0), 0.0)
             full = ready & (frac >= 1.0)
-            lead = np.cumprod(full, axis=-1).sum(-1)
-            self.head += lead
-            more = (cap > 1e-9) & (lead == WINDOW)
-            if not more.any():
+            nfull = np.cumprod(full, axis=0).sum(0)
+            part = np.take_along_axis(s, np.minimum(nfull, W - 1)[None], axis=0)[0]
+            self.phi = np.where(nfull == 0, self.phi + part, np.where(nfull < W, part, 0.0)).astype(np.float32)
+            self.head += nfull
+            live &= (nfull == W) & (cap > 1e-6)
+            if not live.any():
                 break
-        self.N -= served[..., 0:3] + served[..., 3:6] + served[..., 6:9]
+        self.N -= served[0:3] + served[3:6] + served[6:9]
         np.maximum(self.N, 0.0, out=self.N)
-        return served, f2f_ref, paper_ref
-
-    def _record(self, t: int, idx: np.ndarray, taken: np.ndarray, attend: np.ndarray) -> None:
-        att = attend[None, :, None]
-        a_p = taken[..., 0:3].sum(-1)
-        a_f = taken[..., 3:6].sum(-1) * att
-        a_r = taken[..., 6:9].sum(-1) * att
-        ref_r = taken[..., 9:12].sum(-1) * att
-        add = np.stack(
-            [a_p, a_f, a_r, a_p * (t - self.ref_paper[idx]), a_f * (t - self.ref_f2f[idx]), a_r * t - ref_r, ref_r],
-            axis=-1,
-        )
-        old = np.take_along_axis(self.S, idx[..., None], axis=2)
-        np.put_along_axis(self.S, idx[..., None], (old + add).astype(np.float32), axis=2)
+        return served, refs

@@ -5,8 +5,10 @@ reassessments, existing repeats, repeats from prognosis timers, released
 deferred repeats); closures while waiting; service on working days (with
 did-not-attend and rebooking); incidents and attrition; initial decisions;
 MR decisions; appeals reaching and leaving the tribunal; prognosis timers.
-All state arrays have replications first. Recorded series are in simulated
-(scaled) units; :mod:`.output` converts them to national counts.
+Every operation acts on a whole batch: arrays have replications first (or
+second, after a day axis) and regions/providers/types as further axes, so a
+simulated day costs a fixed number of NumPy calls whatever the batch size.
+Recorded series are in simulated (scaled) units; :mod:`.output` scales them.
 """
 
 from __future__ import annotations
@@ -18,55 +20,23 @@ import numpy as np
 from ...calendar import oldest_initial_age
 from ...scenario import Scenario
 from ...streams import generator
-from .downstream import Downstream, Rounder, shift_kernel
+from .downstream import Downstream, Rounder
 from .draws import BlockDraws, Layout, binomial, poisson
 from .inputs import Inputs
+from .output import Recorder
 from .queues import ProviderQueues
 from .workforce import Workforce
 
-#: Recorded daily series and their extra dims: "G" regions, "P" providers, "3" referral types.
-SERIES: dict[str, tuple] = {
-    "referrals": (3,), "backlog_by_region": ("G",), "backlog_by_type": (3,), "backlog_by_provider": ("P",),
-    "assessments": ("P", 2), "did_not_attend": ("P",), "decisions": (3,), "decision_wait_days_mean": (),
-    "closed_while_waiting": (), "awaiting_decision": (), "mr_requested": (), "mr_pending": (),
-    "appeals_pending_lodging": (), "appeals_lodged": (), "tribunal_backlog": (), "appeals_heard": (),
-    "appeals_overturned": (), "appeals_withdrawn": (), "exits": (10,), "hcp_fte": ("P",),
-    "hcp_fte_effective": ("P",), "incidents": (), "cost": (6,),
-}
-
 
 def register(layout: Layout, inp: Inputs) -> None:
-    """Reserve every normal the loop draws, by stream."""
-    layout.add("arrivals", "arrivals", (3, inp.G))
-    layout.add("prognosis", "defer_existing", (inp.G,))
-    ProviderQueues.register(layout, inp.G)
-    layout.add("attendance", "dna", (inp.G,))
-    layout.add("attendance", "rebook", (inp.G,))
-    Workforce.register(layout, inp.P)
+    """Reserve every random number the loop draws, by stream."""
+    layout.add_poisson("arrivals", "arrivals", inp.lam_new.sum(-1))      # (T, 3) national means
+    layout.add("claimant", "closures", (3,))
+    layout.add("prognosis", "defer_existing", (1,))
+    layout.add("attendance", "dna", (inp.P,))
+    layout.add("attendance", "rebook", (inp.P,))
+    Workforce.register(layout, inp)
     Downstream.register(layout, inp)
-
-
-def by_provider(x: np.ndarray, onehot: np.ndarray) -> np.ndarray:
-    """Sum (R, G) over the regions of each provider -> (R, P).
-
-    Elementwise, not a matrix product: BLAS may sum in an order that depends on
-    the number of replications, which would make results depend on the batch.
-    """
-    return (x[:, :, None] * onehot[None]).sum(1)
-
-
-class Recorder:
-    """Daily series of a batch, shape (R, T, *dims)."""
-
-    def __init__(self, inp: Inputs, R: int) -> None:
-        size = {"G": inp.G, "P": inp.P}
-        self.data = {
-            name: np.zeros((R, inp.T) + tuple(size.get(d, d) for d in dims)) for name, dims in SERIES.items()
-        }
-
-    def __setitem__(self, key: tuple[str, int], value: np.ndarray) -> None:
-        name, t = key
-        self.data[name][:, t] = value
 
 
 def _initial_state(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], q: ProviderQueues,
@@ -77,149 +47,191 @@ def _initial_state(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[
     gens = [generator(seed, int(r), "initial_state") for r in replications]
     stock = np.zeros(R)
     types = {"new_claim": 0, "ib_reassessment": 1, "repeat": 2}
+    share = inp.region_share / inp.region_share.sum()
+    ps0 = np.repeat(inp.paper_share[0].T, R, axis=1)                                 # (3, G*R)
     for entry in init.provider_queue:
         n = int(round(entry.count * s))
         if n == 0:
             continue
-        by_region = np.stack([g.multinomial(n, inp.region_share / inp.region_share.sum()) for g in gens])
+        by_region = np.stack([g.multinomial(n, share) for g in gens], axis=-1).reshape(-1)   # (G*R,)
         lo, hi = entry.min_age_days, entry.max_age_days
         bins = max(int(round(hi - lo)), 1)
         ages = lo + (np.arange(bins) + 0.5) * (hi - lo) / bins
+        amount = np.zeros((3, q.RG))
+        amount[types[entry.referral_type]] = by_region / bins
         for age in ages:
-            amount = np.zeros((R, inp.G, 3))
-            amount[:, :, types[entry.referral_type]] = by_region / bins
-            q.add_fresh(-int(np.ceil(age)), amount, inp.paper_share[0])
+            q.add_fresh(-int(np.ceil(age)), amount, ps0)
         stock += n
     n_await = float(round(init.awaiting_decision * s))
     if n_await:
-        amount = np.zeros((R, 3))
-        amount[:, 0] = n_await
-        ds.decide.add(0, amount, inp.k_decision)
-        ds.decide_ref.add(0, np.full(R, -n_await * init.awaiting_decision_max_age_days / 2), inp.k_decision)
+        amount = np.zeros((4, R))
+        amount[0] = n_await
+        amount[3] = -n_await * init.awaiting_decision_max_age_days / 2
+        ds.decide.add(0, amount)
         ds.awaiting += n_await
         ds.awaiting_new += n_await
         wait0.append((n_await, init.awaiting_decision_max_age_days))
     n_mr = float(round(init.mr_pending * s))
     if n_mr:
-        ds.mr.add(0, np.full(R, n_mr), inp.k_mr)
+        ds.mr.add(0, np.full(R, n_mr))
         ds.mr_pending += n_mr
     n_trib = float(round(init.tribunal_backlog * s))
-    ds.init_tribunal(n_trib, int(np.ceil(init.tribunal_max_age_days)))
+    ds.t_N[:] = n_trib
     q.start_head()
     return stock + n_await + n_mr + n_trib
 
 
-def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], block: int = 64):
-    """Run one batch. Returns (Recorder, served-cell table of the queues, initial waits, initial stock)."""
-    R = len(replications)
+def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], rec: Recorder,
+             block: int = 64) -> tuple[list, np.ndarray]:
+    """Run one batch, writing its series through ``rec``. Returns (initial waits, initial stock).
+
+    Layout: every per-day array has the replications on its last (contiguous) axis, e.g.
+    (type, region, R), (provider, R), (R,); queue arrays flatten (region, R) to G*R.
+    """
+    R, G, P = len(replications), inp.G, inp.P
     layout = Layout()
     register(layout, inp)
     draws = BlockDraws(layout, seed, replications, block=block)
     q = ProviderQueues(inp, R, int(np.ceil(oldest_initial_age(sc))))
     ds = Downstream(inp, R)
     wf = Workforce(inp, R)
-    rec = Recorder(inp, R)
     wait0: list = []
     stock = _initial_state(sc, inp, seed, replications, q, ds, wait0)
-    round_f2f = Rounder((R, inp.G))
-    onehots = np.eye(inp.P)[inp.holder]               # (T, G, P)
-    k_rework = [shift_kernel(inp.k_decision, int(d)) for d in inp.rework_days]
-    zeros_gp = np.zeros((R, inp.P))
+    round_f2f = Rounder((P, R))
+    share_g = (inp.region_share / inp.region_share.sum())[None, :, None]   # (1, G, 1)
+    rd_values = sorted({int(d) for d in inp.rework_days})
+    closure_q = inp.closure_q[:, None]
+    dna_rate, rebook_rate = inp.dna[:, None], inp.rebook[:, None]
+    zeros_pr = np.zeros((P, R))
+    zeros_r = np.zeros(R)
+    no_points = np.zeros((6, R))
+    # per-day region -> provider structure, cached while the holders do not change
+    last_holder, groups = None, None
     for t in range(inp.T):
         draws.set_day(t)
+        q.start_day(t)
         wf.start_of_day(t, draws)
-        holder, M = inp.holder[t], onehots[t]
+        holder = inp.holder[t]
+        if last_holder is None or not np.array_equal(holder, last_holder):
+            last_holder = holder
+            groups = [(p, np.nonzero(holder == p)[0]) for p in range(P)]
+            w = inp.work[holder]                                          # (G, 3)
+            w_paper = np.repeat(w[:, 0], R)
+            w_f2f = np.repeat(w[:, 1], R)
+            rr = inp.rework_rate[holder][None, :, None]                   # (1, G, 1)
+            rd_mask = [(d, (inp.rework_days[holder] == d)[None, :, None]) for d in rd_values]
 
-        # ---- referrals
-        z = draws.z("arrivals")
-        amount = poisson(np.broadcast_to(inp.lam_new[t], (R, 3, inp.G)), z).transpose(0, 2, 1).copy()
+        def by_provider(x: np.ndarray) -> np.ndarray:
+            """(..., G, R) summed over each provider's regions -> (..., P, R)."""
+            out = np.zeros(x.shape[:-2] + (P, R))
+            for p, regions in groups:
+                if regions.size:
+                    out[..., p, :] = x[..., regions, :].sum(-2)
+            return out
+
+        # ---- referrals: national Poisson counts by type, regions in expected proportions
+        national = draws.counts("arrivals").copy()                       # (3, R)
         if inp.deferral[t]:
-            deferred = binomial(amount[:, :, 2], inp.share_deferred, draws.z("defer_existing"))
-            ds.deferred_total += deferred.sum(-1)
-            amount[:, :, 2] -= deferred
-        amount[:, :, 2] += ds.repeats_due(t, draws)[:, None] * inp.region_share[None, :]
-        q.add_fresh(t, amount, inp.paper_share[t])
-        rec["referrals", t] = amount.sum(1)
+            deferred = binomial(national[2], inp.share_deferred, draws.z("defer_existing")[0])
+            ds.deferred_total += deferred
+            national[2] -= deferred
+        national[2] += ds.repeats_due(t, draws)
+        amount = national[:, None, :] * share_g                          # (3, G, R)
+        ps = np.repeat(inp.paper_share[t].T, R, axis=1)                  # (3, G*R)
+        q.add_fresh(t, amount.reshape(3, G * R), ps)
 
-        # ---- closure while waiting
-        closed = q.close(draws).sum((1, 2))
+        # ---- closure while waiting: national count per type, spread over regions and cells in proportion
+        N = q.N.reshape(3, G, R)
+        waiting_type = N.sum(1)                                           # (3, R)
+        closed_t = np.minimum(poisson(waiting_type * closure_q, draws.z("closures")), waiting_type)
+        ratio = np.divide(closed_t, waiting_type, out=np.zeros_like(closed_t), where=waiting_type > 0)
+        q.close((N * ratio[:, None, :]).reshape(3, G * R))
+        closed = closed_t.sum(0)
 
         # ---- assessment
-        f2f_att_p, paper_p, dna_p = zeros_gp, zeros_gp, zeros_gp
+        f2f_att_p, paper_p, dna_p, exits_dna, points = zeros_pr, zeros_pr, zeros_pr, zeros_r, no_points
         if inp.working[t]:
-            eff = wf.effective(t)
-            waiting = q.N.sum(-1)
-            per_provider = by_provider(waiting, M)
-            share = np.divide(waiting, per_provider[:, holder], out=np.zeros_like(waiting), where=waiting > 0)
-            cap = eff[:, holder] * share * inp.active[t][holder]
-            served, f2f_ref, paper_ref = q.serve(t, cap, inp.work[holder], 1.0 - inp.dna[holder])
-            f2f_ty = served[..., 3:6] + served[..., 6:9]
-            f2f = f2f_ty.sum(-1)
-            dna = binomial(round_f2f(f2f), inp.dna[holder], draws.z("dna"))
-            dna = np.minimum(dna, f2f)
-            rebooked = binomial(dna, inp.rebook[holder], draws.z("rebook"))
-            ty = np.divide(f2f_ty, f2f[..., None], out=np.zeros_like(f2f_ty), where=f2f[..., None] > 0)
-            ref_mean = np.divide(f2f_ref, f2f, out=np.zeros_like(f2f), where=f2f > 0)
-            q.add_rebooked(t, rebooked[..., None] * ty, ref_mean)
-            attended_ty = f2f_ty - dna[..., None] * ty
-            assessed_ty = served[..., 0:3] + attended_ty                    # (R, G, 3)
-            att_share = np.divide(f2f - dna, f2f, out=np.zeros_like(f2f), where=f2f > 0)
-            ref_sum = paper_ref + f2f_ref * att_share
-            paper_p = by_provider(served[..., 0:3].sum(-1), M)
-            f2f_att_p = by_provider(f2f - dna, M)
-            dna_p = by_provider(dna, M)
-            for p in np.unique(holder):
-                in_p = holder == p
-                a = assessed_ty[:, in_p].sum(1)
-                rsum = ref_sum[:, in_p].sum(1)
-                rr = inp.rework_rate[p]
-                ds.decide.add(t, a * (1 - rr), inp.k_decision)
-                ds.decide.add(t, a * rr, k_rework[p])
-                ds.decide_ref.add(t, rsum * (1 - rr), inp.k_decision)
-                ds.decide_ref.add(t, rsum * rr, k_rework[p])
-                ds.awaiting += a.sum(-1)
-                ds.awaiting_new += a[:, 0]
-            exits_dna = (dna - rebooked).sum(-1)
+            eff = wf.effective()                                          # (P, R)
+            waiting = q.N.sum(0).reshape(G, R)
+            per_provider = by_provider(waiting)
+            share = np.divide(waiting, per_provider[holder], out=np.zeros_like(waiting), where=waiting > 0)
+            cap = eff[holder] * share * inp.active[t][holder][:, None]
+            served, refs = q.serve(t, cap.reshape(-1), w_paper, w_f2f)
+            served = served.reshape(3, 3, G, R)                           # (route, type, G, R)
+            refs = refs.reshape(3, G, R)
+            paper_ty = served[0]
+            f2f_ty = served[1] + served[2]
+            f2f = f2f_ty.sum(0)                                           # (G, R)
+            f2f_p = by_provider(f2f)                                      # (P, R)
+            dna_p = np.minimum(binomial(round_f2f(f2f_p), dna_rate, draws.z("dna")), f2f_p)
+            reb_p = binomial(dna_p, rebook_rate, draws.z("rebook"))
+            in_p = np.divide(f2f, f2f_p[holder], out=np.zeros_like(f2f), where=f2f > 0)   # region's share
+            dna = dna_p[holder] * in_p
+            rebooked = reb_p[holder] * in_p
+            ty = np.divide(f2f_ty, f2f, out=np.zeros_like(f2f_ty), where=f2f > 0)
+            ref_f2f = refs[1] + refs[2]
+            ref_mean = np.divide(ref_f2f, f2f, out=np.zeros_like(f2f), where=f2f > 0)
+            q.add_rebooked(t, (rebooked * ty).reshape(3, G * R), ref_mean.reshape(-1))
+            att = np.divide(f2f - dna, f2f, out=np.zeros_like(f2f), where=f2f > 0)
+            assessed = np.concatenate([paper_ty + f2f_ty * att, (refs[0] + ref_f2f * att)[None]])   # (4, G, R)
+            plain = (assessed * (1.0 - rr)).sum(1)
+            reworked = [(d, (assessed * rr * mask).sum(1)) for d, mask in rd_mask]
+            ds.assessed(t, plain, reworked)
+            paper = paper_ty.sum(0)
+            paper_p = by_provider(paper)
+            f2f_att_p = f2f_p - dna_p
+            exits_dna = (dna_p - reb_p).sum(0)
+            # waiting-time points for decisions_by_wait: (amount, referral-day sum) by route
+            points = np.stack([
+                paper.sum(0), refs[0].sum(0),
+                (served[1].sum(0) * att).sum(0), (refs[1] * att).sum(0),
+                (served[2].sum(0) * att).sum(0), (refs[2] * att).sum(0)])
         else:
-            exits_dna = np.zeros(R)
-        rec["assessments", t] = np.stack([paper_p, f2f_att_p], axis=-1)
-        rec["did_not_attend", t] = dna_p
+            ds.assessed(t, np.zeros((4, R)), [])
         incidents = wf.end_of_day(t, f2f_att_p, draws)
 
         # ---- decisions, MR, tribunal
         dec = ds.decisions(t, draws)
         mr = ds.reconsiderations(t, draws)
         tri = ds.tribunal(t, draws)
-        over_sg = binomial(tri["overturned"], inp.overturn_sg, draws.z("appeal")[:, 5])
+        over_sg = binomial(tri["overturned"], inp.overturn_sg, draws.z("appeal")[5])
         ds.awards(t, dec["sg"] + mr["revised_sg"] + over_sg,
                   dec["wrag"] + mr["revised"] - mr["revised_sg"] + tri["overturned"] - over_sg, draws)
 
         # ---- record
-        rec["backlog_by_region", t] = q.N.sum(-1)
-        rec["backlog_by_type", t] = q.N.sum(1)
-        rec["backlog_by_provider", t] = by_provider(q.N.sum(-1), M)
-        rec["decisions", t] = np.stack([dec["sg"], dec["wrag"], dec["ffw"]], axis=-1)
-        rec["decision_wait_days_mean", t] = dec["wait"]
-        rec["closed_while_waiting", t] = closed
-        rec["awaiting_decision", t] = ds.awaiting
-        rec["mr_requested", t] = dec["mr"]
-        rec["mr_pending", t] = ds.mr_pending
-        rec["appeals_pending_lodging", t] = ds.pending_lodging
-        rec["appeals_lodged", t] = tri["lodged"]
-        rec["tribunal_backlog", t] = ds.t_N
-        rec["appeals_heard", t] = tri["heard"]
-        rec["appeals_overturned", t] = tri["overturned"]
-        rec["appeals_withdrawn", t] = tri["withdrawn"]
-        rec["exits", t] = np.stack([
-            closed, exits_dna, dec["sg"], dec["wrag"], dec["ffw_accepted"], mr["ffw_after_mr"], mr["revised"],
-            tri["withdrawn"], tri["upheld"], tri["overturned"]], axis=-1)
-        rec["hcp_fte", t] = wf.headcount()
-        rec["hcp_fte_effective", t] = wf.effective(t)
-        rec["incidents", t] = incidents.sum(-1)
+        Ng = q.N.reshape(3, G, R)
+        by_region = Ng.sum(0)
         price = inp.price[t]
-        waiting_new = q.N[..., 0].sum(-1) + ds.awaiting_new
-        rec["cost", t] = np.stack([
-            (paper_p * price[:, 0]).sum(-1), (f2f_att_p * price[:, 1]).sum(-1), (tri["heard"] + tri["withdrawn"]) * inp.tribunal_cost[t],
-            dec["decided"] * inp.dwp_decision[t], mr["decided"] * inp.dwp_mr[t], waiting_new * inp.benefit_per_day[t],
-        ], axis=-1)
-    return rec, q, wait0, stock
+        waiting_new = Ng[0].sum(0) + ds.awaiting_new
+        rec.day(t, {
+            "referrals": national,
+            "backlog_by_region": by_region,
+            "backlog_by_type": Ng.sum(1),
+            "backlog_by_provider": by_provider(by_region),
+            "assessments": np.stack([paper_p, f2f_att_p], axis=1),
+            "did_not_attend": dna_p,
+            "decisions": np.stack([dec["sg"], dec["wrag"], dec["ffw"]]),
+            "decision_wait_days_mean": dec["wait"],
+            "closed_while_waiting": closed,
+            "awaiting_decision": ds.awaiting,
+            "mr_requested": dec["mr"],
+            "mr_pending": ds.mr_pending,
+            "appeals_pending_lodging": ds.pending_lodging,
+            "appeals_lodged": tri["lodged"],
+            "tribunal_backlog": ds.t_N,
+            "appeals_heard": tri["heard"],
+            "appeals_overturned": tri["overturned"],
+            "appeals_withdrawn": tri["withdrawn"],
+            "exits": np.stack([closed, exits_dna, dec["sg"], dec["wrag"], dec["ffw_accepted"], mr["ffw_after_mr"],
+                               mr["revised"], tri["withdrawn"], tri["upheld"], tri["overturned"]]),
+            "hcp_fte": wf.headcount(),
+            "hcp_fte_effective": wf.effective(),
+            "incidents": incidents.sum(0),
+            "cost": np.stack([
+                (paper_p * price[:, 0:1]).sum(0), (f2f_att_p * price[:, 1:2]).sum(0),
+                (tri["heard"] + tri["withdrawn"]) * inp.tribunal_cost[t], dec["decided"] * inp.dwp_decision[t],
+                mr["decided"] * inp.dwp_mr[t], waiting_new * inp.benefit_per_day[t]]),
+            "wait_points": points,
+        })
+    rec.flush()
+    return wait0, stock
