@@ -8,7 +8,8 @@ thin: scenarios come from :mod:`wca_sim.scenario`, runs from
 Every user error (unknown scenario or key, invalid value, malformed TOML, bad
 option) is found before anything runs and is reported as one line on stderr
 with exit status 2; output folders are written atomically, so a failed
-command leaves ``--out`` as it was. Exit status 130 after Ctrl-C.
+command leaves ``--out`` as it was. Exit status 1 if the output cannot be
+written (disk full), 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -165,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Redraw the figures of a folder written by 'run' or 'compare' --out into DIR/figures.",
     )
     plot.add_argument("directory", metavar="DIR", help="folder holding timeseries.nc, kpis.csv, scenario-*.toml")
+
+    # Sweeps and calibration live in their own modules; they only add subcommands here.
+    from .cli_calibration import add_calibration_parsers
+    from .cli_sweep import add_sweep_parsers
+
+    add_sweep_parsers(commands)
+    add_calibration_parsers(commands)
     return parser
 
 
@@ -340,7 +348,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if len(args.scenarios) < 2:
-        raise UsageError("wca-sim compare: give at least two scenarios (use 'wca-sim run' for one)")
+        raise UsageError("compare needs at least two scenarios (use 'wca-sim run' for one)")
     return _simulate(args, argv, args.scenarios, compare=True)
 
 
@@ -389,7 +397,12 @@ def _simulate(args: argparse.Namespace, argv: Sequence[str], specs: list[str], c
     else:
         print(kpi_table(summary, results.provenance))
     if args.out is not None:
-        _write_outputs(results, args.out, summary if compare else None, differences, figures=compare, reference=reference)
+        try:
+            _write_outputs(results, args.out, summary if compare else None, differences, figures=compare,
+                           reference=reference)
+        except OSError as exc:  # disk full, permissions changed mid-run: the folder is left as it was
+            print(f"wca-sim: error: cannot write {args.out}: {exc}", file=sys.stderr)
+            return 1
         print(f"\nResults written to {args.out}")
     return 0
 
@@ -493,6 +506,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args, argv)
         if args.command == "compare":
             return _cmd_compare(args, argv)
+        if args.command in ("sweep", "sensitivity", "breakeven"):
+            from .cli_sweep import run_sweep_command
+
+            return run_sweep_command(args, argv)
+        from .cli_calibration import CALIBRATION_COMMANDS, run_calibration_command
+
+        if args.command in CALIBRATION_COMMANDS:
+            return run_calibration_command(args, argv)
         return _cmd_plot(args)
     except (UsageError, ScenarioError) as exc:
         # One line, whatever the message holds (pydantic messages can contain newlines).

@@ -309,7 +309,7 @@ def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path: Path) -> None:
          "--no-progress", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
-    time.sleep(8)  # past start-up: the worker processes are simulating
+    time.sleep(6)  # past start-up: the worker processes are simulating
     assert proc.poll() is None, proc.communicate()
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)

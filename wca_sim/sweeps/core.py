@@ -156,12 +156,16 @@ def sweep(
     keys = list(table.columns)
     _check_points(model, base, table)
 
+    from .. import __version__
+
+    # What fixes the results. Batching and backend are left out on purpose: they
+    # do not change any number, so a rerun may use other workers or batch sizes.
     manifest = {
         "design": info,
         "reps": reps,
         "seed": seed,
         "crn": crn,
-        "reps_per_task": reps_per_task,
+        "version": __version__,
         "model": _describe(model),
         "base": {"name": getattr(base, "name", None), "sha256": _base_hash(base)},
     }

@@ -198,14 +198,15 @@ def make_design(
         if design in ("lhs", "sobol"):
             from scipy.stats import qmc
 
-            rng = design_rng(seed)
-            if design == "lhs":
-                unit = qmc.LatinHypercube(d=d, rng=rng).random(points)
-            else:
-                with warnings.catch_warnings():
-                    # Non-powers of two lose some balance; documented, not an error.
-                    warnings.simplefilter("ignore", UserWarning)
-                    unit = qmc.Sobol(d=d, scramble=True, rng=rng).random(points)
+            engine_class = qmc.LatinHypercube if design == "lhs" else qmc.Sobol
+            try:
+                sampler = engine_class(d=d, rng=design_rng(seed))
+            except TypeError:  # scipy < 1.15 calls the generator argument `seed`
+                sampler = engine_class(d=d, seed=design_rng(seed))
+            with warnings.catch_warnings():
+                # Sobol' with a non-power of two loses some balance: documented, not an error.
+                warnings.simplefilter("ignore", UserWarning)
+                unit = sampler.random(points)
             lows = np.array([b[0] for b in problem["bounds"]])
             highs = np.array([b[1] for b in problem["bounds"]])
             scaled = lows + unit * (highs - lows)

@@ -60,11 +60,12 @@ from ...results import Results, base_provenance
 from ...scenario import Scenario
 from .. import UnsupportedScenario
 from .inputs import build_inputs
+from .queues import ring_cells
 from .output import Recorder, allocate, decisions_by_wait, to_dataset
 from .simulate import simulate
 from .support import check as _check
 
-#: Approximate bytes of simulation state per replication per region and ring cell (queues) ...
+#: Bytes of simulation state per replication per region and ring cell (queues) ...
 _BYTES_PER_CELL = 10 * 4
 #: ... and per replication and day (day buffers, pipelines, timers, waiting-time points).
 _BYTES_PER_DAY = 100
@@ -94,7 +95,7 @@ class FastEngine:
 
     name = "fast"
 
-    def __init__(self, chunk_size: int | None = None, memory_budget: float = 300e6, block: int = 64) -> None:
+    def __init__(self, chunk_size: int | None = None, memory_budget: float = 400e6, block: int = 256) -> None:
         self.chunk_size = chunk_size
         self.memory_budget = memory_budget
         self.block = block
@@ -112,12 +113,11 @@ class FastEngine:
         return True
 
     def chunk_for(self, scenario: Scenario) -> int:
-        """Replications per chunk for ``scenario``."""
+        """Replications per chunk for ``scenario`` (state kept under ``memory_budget``)."""
         if self.chunk_size:
             return int(self.chunk_size)
-        ring = 1024  # cells per queue ring (generous: rings start at 256-512 and grow only if a queue stalls)
-        per_rep = len(scenario.regions) * ring * _BYTES_PER_CELL + scenario.days * _BYTES_PER_DAY
-        return int(max(1, min(1000, self.memory_budget // per_rep)))
+        per_rep = len(scenario.regions) * ring_cells(scenario) * _BYTES_PER_CELL + scenario.days * _BYTES_PER_DAY
+        return int(max(2, min(1000, self.memory_budget // per_rep)))
 
     def run(
         self,

@@ -20,9 +20,12 @@ State-dependent counts are made from the normals by :func:`poisson` and
 neighbours): exact inversion (through ``u = Phi(z)``, all small cases of a call
 inverted together) when the mean is below :data:`POISSON_SMALL` (Poisson) or
 the variance below :data:`BINOMIAL_SMALL_VAR` (binomial); otherwise the
-Cornish-Fisher rounded normal quantile ``floor(m + s z + g (z^2 - 1)/6 + 1/2)``
-(``g`` the skewness), whose mean and variance are those of the count and whose
-probabilities are within about 1% of the exact ones at these sizes.
+Cornish-Fisher rounded normal quantile ``floor(m + s z + s g (z^2 - 1)/6 + 1/2)``
+(``s`` the standard deviation, ``g`` the skewness). Checked against the exact
+distributions by numerical integration over ``z``: from mean (Poisson) or
+variance (binomial, any ``p``) 3 upwards its total-variation distance is at
+most 0.9% (0.25% from 10), its mean bias at most 0.006, and its variance
+exceeds the exact one by about 0.14 (the rounding).
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from scipy.special import ndtr
 
 from ...streams import generator
 
-POISSON_SMALL = 10.0
-BINOMIAL_SMALL_VAR = 10.0
+POISSON_SMALL = 3.0
+BINOMIAL_SMALL_VAR = 3.0
 
 
 class Layout:
@@ -62,7 +65,7 @@ class Layout:
 class BlockDraws:
     """Normals and exogenous Poisson counts of each replication, refilled every ``block`` days."""
 
-    def __init__(self, layout: Layout, seed: int, replications: Sequence[int], block: int = 64) -> None:
+    def __init__(self, layout: Layout, seed: int, replications: Sequence[int], block: int = 256) -> None:
         self.layout = layout
         self.block = block
         self.R = len(replications)
@@ -111,13 +114,16 @@ class BlockDraws:
 
 def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Poisson counts with the given means from standard normals ``z`` (same shape)."""
-    mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
-    z = np.broadcast_to(z, mean.shape).astype(np.float64)
+    mean = np.maximum(mean, 0.0)
+    z = np.asarray(z, dtype=np.float64)
     out = np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5)
     np.maximum(out, 0.0, out=out)
     small = mean < POISSON_SMALL
     if small.any():
-        out[small] = _poisson_small(mean[small], ndtr(z[small]))
+        out[mean == 0.0] = 0.0
+        small &= mean > 0.0
+        if small.any():
+            out[small] = _poisson_small(mean[small], ndtr(np.broadcast_to(z, mean.shape)[small]))
     return out
 
 
@@ -136,21 +142,25 @@ def _poisson_small(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
     return k
 
 
-def binomial(n: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Binomial counts ``Bin(n, p)`` (``n`` rounded to whole claimants) from standard normals ``z``."""
-    n = np.maximum(np.rint(np.asarray(n, dtype=np.float64)), 0.0)
-    p = np.clip(np.broadcast_to(np.asarray(p, dtype=np.float64), n.shape), 0.0, 1.0)
-    z = np.broadcast_to(z, n.shape).astype(np.float64)
-    var = n * p * (1.0 - p)
-    sd = np.sqrt(var)
-    skew = np.divide(1.0 - 2.0 * p, sd, out=np.zeros_like(sd), where=sd > 0)
-    out = np.clip(np.floor(n * p + sd * z + skew * (z * z - 1.0) / 6.0 + 0.5), 0.0, n)
-    small = var < BINOMIAL_SMALL_VAR
+def binomial(n: np.ndarray, p: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+    """Binomial counts ``Bin(n, p)`` (``n`` rounded to whole claimants) from standard normals ``z``.
+
+    ``p`` broadcasts against ``n`` (a scalar, or e.g. shape (k, 1) for ``n`` of shape (k, R)).
+    """
+    n = np.maximum(np.rint(n), 0.0)
+    p = np.clip(p, 0.0, 1.0)
+    z = np.asarray(z, dtype=np.float64)
+    var = n * (p * (1.0 - p))
+    # Cornish-Fisher: m + s (z + g (z^2 - 1) / 6) with skewness g = (1 - 2p) / s
+    out = np.floor(n * p + np.sqrt(var) * z + (1.0 - 2.0 * p) * (z * z - 1.0) / 6.0 + 0.5)
+    np.clip(out, 0.0, n, out=out)
+    # n = 0, p = 0 or p = 1 are exact above; the rest of the small-variance cases are inverted
+    small = (var < BINOMIAL_SMALL_VAR) & (var > 0)
     if small.any():
-        ns, ps = n[small], p[small]
+        ns, ps = n[small], np.broadcast_to(p, n.shape)[small]
         flip = ps > 0.5
         q = np.where(flip, 1.0 - ps, ps)
-        k = _binomial_small(ns, q, ndtr(z[small]))
+        k = _binomial_small(ns, q, ndtr(np.broadcast_to(z, n.shape)[small]))
         out[small] = np.where(flip, ns - k, k)
     return out
 

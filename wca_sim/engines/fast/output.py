@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.signal import fftconvolve
+from scipy import fft
 
-from ...calendar import quarter_index_of_days, referral_quarters, wait_weeks
+from ...calendar import quarter_index_of_days, quarter_starts, referral_quarters, wait_weeks
 from ...results import COST_COMPONENTS, EXITS, TIMESERIES_SCHEMA, WAIT_BIN_DAYS
 from ...scenario import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES, Scenario
 from .inputs import Inputs
@@ -44,7 +44,7 @@ def allocate(sc: Scenario, n_reps: int) -> dict[str, np.ndarray]:
 class Recorder:
     """Day-major buffer of one batch's series, flushed into the output arrays every ``block`` days."""
 
-    def __init__(self, sc: Scenario, out: dict[str, np.ndarray], r0: int, R: int, block: int = 64) -> None:
+    def __init__(self, sc: Scenario, out: dict[str, np.ndarray], r0: int, R: int, block: int = 256) -> None:
         self.out, self.r0, self.R, self.block = out, r0, R, block
         self.scale = sc.scale
         self.slots: dict[str, tuple[int, int, tuple[int, ...]]] = {}
@@ -81,7 +81,8 @@ class Recorder:
                     self.points[:, t0 : t0 + n] = block
                     continue
                 factor = 1.0 if name == "decision_wait_days_mean" else 1.0 / self.scale
-                self.out[name][0, r, t0 : t0 + n] = (block * factor).reshape((self.R, n) + shape)
+                target = self.out[name][0, r, t0 : t0 + n]
+                np.multiply(block.reshape((self.R, n) + shape), factor, out=target)
         self.t0 += n
         self.n = 0
 
@@ -90,35 +91,51 @@ def decisions_by_wait(sc: Scenario, inp: Inputs, points: np.ndarray, wait0: list
     """Decisions by referral quarter and completed weeks of waiting, (R, quarters, weeks), scaled units.
 
     Each day's assessments of each route are placed at their mean referral day (so at their
-    mean wait), then convolved with the decision-delay and rework kernel.
+    mean wait), then convolved with the decision-delay and rework kernel. Done quarter by
+    quarter, each with the FFT length its longest possible wait needs.
     """
     R, T = points.shape[:2]
-    n_q, n_w = len(referral_quarters(sc)), wait_weeks(sc)
+    starts = quarter_starts(sc)
+    n_q, n_w = len(starts), wait_weeks(sc)
     kernel = inp.k_decision
     rr = float(inp.rework_rate.mean()) if inp.P else 0.0
     rd = int(round(inp.rework_days.mean())) if inp.P else 0
     kernel = (1 - rr) * np.concatenate([kernel, np.zeros(rd)]) + rr * np.concatenate([np.zeros(rd), kernel])
     D = n_w * WAIT_BIN_DAYS + 1
-    hist = np.zeros(R * n_q * D)
     day = np.arange(T, dtype=np.float64)[None, :]
-    rows = np.arange(R)[:, None]
+    rows = np.broadcast_to(np.arange(R)[:, None], (R, T))
+    amounts, quarters, flats = [], [], []
     for k in range(3):
         amount = points[..., 2 * k].astype(np.float64)
         have = amount > 1e-9
         ref = np.divide(points[..., 2 * k + 1], amount, out=np.zeros_like(amount), where=have)
-        quarter = quarter_index_of_days(sc, ref[have])
-        wait = np.clip(np.rint((day - ref)[have]).astype(np.int64), 0, D - 1)
-        flat = (np.broadcast_to(rows, amount.shape)[have] * n_q + quarter) * D + wait
-        hist += np.bincount(flat, weights=amount[have], minlength=R * n_q * D)
-    hist = hist.reshape(R, n_q, D)
+        amounts.append(amount[have])
+        quarters.append(quarter_index_of_days(sc, ref[have], starts))
+        flats.append(rows[have] * D + np.clip(np.rint((day - ref)[have]).astype(np.int64), 0, D - 1))
+    amount, quarter, flat = np.concatenate(amounts), np.concatenate(quarters), np.concatenate(flats)
+    order = np.argsort(quarter, kind="stable")
+    bounds = np.searchsorted(quarter[order], np.arange(n_q + 1))
+    init = np.zeros((n_q, D))
     for count, max_age in wait0:
         ages = np.arange(int(np.ceil(max_age)) + 1)
-        quarter = quarter_index_of_days(sc, -ages.astype(float))
-        np.add.at(hist, (slice(None), quarter, np.minimum(ages, D - 1)), count / len(ages))
-    hist = np.clip(fftconvolve(hist, kernel[None, None, :], axes=-1), 0.0, None)
+        np.add.at(init, (quarter_index_of_days(sc, -ages.astype(float), starts), np.minimum(ages, D - 1)),
+                  count / len(ages))
+    k32 = kernel.astype(np.float32)
     weeks = np.zeros((R, n_q, n_w))
-    weeks[..., : n_w - 1] = hist[..., : (n_w - 1) * WAIT_BIN_DAYS].reshape(R, n_q, n_w - 1, WAIT_BIN_DAYS).sum(-1)
-    weeks[..., n_w - 1] = hist[..., (n_w - 1) * WAIT_BIN_DAYS :].sum(-1)
+    for q in range(n_q):
+        sel = order[bounds[q] : bounds[q + 1]]
+        if not sel.size and not init[q].any():
+            continue
+        hist = np.bincount(flat[sel], weights=amount[sel], minlength=R * D).reshape(R, D) + init[q]
+        # waits of referrals of quarter q are below T - start: only that much of the row can be non-zero
+        span = int(min(D, max(T - starts[q], 1) + 1))
+        size = fft.next_fast_len(span + len(kernel) - 1, real=True)
+        spectrum = fft.rfft(hist[:, :span].astype(np.float32), n=size, axis=-1) * fft.rfft(k32, n=size)
+        conv = np.zeros((R, D))
+        m = min(D, size)
+        conv[:, :m] = np.clip(fft.irfft(spectrum, n=size, axis=-1)[:, :m], 0.0, None)
+        weeks[:, q, : n_w - 1] = conv[:, : (n_w - 1) * WAIT_BIN_DAYS].reshape(R, n_w - 1, WAIT_BIN_DAYS).sum(-1)
+        weeks[:, q, n_w - 1] = conv[:, (n_w - 1) * WAIT_BIN_DAYS :].sum(-1)
     return weeks
 
 

@@ -2,9 +2,10 @@
 
 Queue ``q = g * R + r`` (region ``g``, replication ``r``) is a FIFO of cells,
 one per ready day: cell ``a`` holds the claimants ready for assessment on day
-``a - off``. Cells live in a ring ``Q[a % L, c, q]`` (float32, queues on the
-last, contiguous axis so every operation is a long-vector operation) whose
-slots are reused once the queue head has passed them; the ring doubles if a
+``a - off``. Cells live in a ring ``Q[a % L, q, c]`` (float32; a cell's
+components are contiguous, so reading a window is one gather of short rows,
+which is then turned to ``(c, w, q)`` so every computation runs along the
+long queue axis) whose slots are reused once the queue head has passed them; the ring doubles if a
 head ever lags the newest cell by ``L`` days. Components ``c``: paper (3
 referral types), face-to-face first booking (3), rebooked non-attenders (3),
 and the mean referral day of the rebooked (one day's rebooked land in each
@@ -23,10 +24,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...calendar import oldest_initial_age
 from .inputs import Inputs
 
 N_COMP = 10
 WINDOW = 3
+
+
+def ring_cells(scenario) -> int:
+    """Initial ring length (cells) of a scenario's queues: a power of two covering the initial ages,
+    the cells ahead and at least 64 days' slack (a queue's head may lag its newest cell by up to that)."""
+    prod = [scenario.providers[n].productivity for n in scenario.provider_names]
+    ahead = max(round(p.scrutiny_days) + round(p.booking_lead_days) for p in prod)
+    return 1 << int(np.ceil(np.log2(int(np.ceil(oldest_initial_age(scenario))) + 2 + ahead + 64)))
 
 
 class ProviderQueues:
@@ -39,14 +49,14 @@ class ProviderQueues:
         self.off = int(max_age) + 2
         self.scr, self.lead = inp.scrutiny, inp.lead
         self.ahead = inp.scrutiny + inp.lead
-        self.L = 1 << int(np.ceil(np.log2(self.off + self.ahead + 64)))
-        self.Q = np.zeros((self.L, N_COMP, self.RG), dtype=np.float32)
+        self.L = 1 << int(np.ceil(np.log2(self.off + self.ahead + 64)))   # = ring_cells(scenario)
+        self.Q = np.empty((self.L, self.RG, N_COMP), dtype=np.float32)
+        self.Q.fill(0.0)   # touch every page now, in one sequential pass, rather than a slot a day
         self.F = np.ones((3, self.RG))
         self.N = np.zeros((3, self.RG))
-        self.head = np.zeros(self.RG, dtype=np.int64)
+        self.head = np.full(self.RG, self.off, dtype=np.int64)   # an empty queue's head: today's cell
         self.phi = np.zeros(self.RG, dtype=np.float32)
-        # gather offsets of the window: component c of queue q in ring slot s is at (s * C + c) * RG + q
-        self.cq = (np.arange(N_COMP)[:, None, None] * self.RG + np.arange(self.RG)[None, None, :])  # (C, 1, RG)
+        self.rg = np.arange(self.RG)
         self.wv = np.arange(WINDOW)[:, None]                                                         # (W, 1)
         self.wv32 = self.wv.astype(np.float32)
 
@@ -66,7 +76,7 @@ class ProviderQueues:
         old, L = self.Q, self.L
         while front - self.L >= int(self.head.min()):
             self.L *= 2
-        self.Q = np.zeros((self.L, N_COMP, self.RG), dtype=np.float32)
+        self.Q = np.zeros((self.L, self.RG, N_COMP), dtype=np.float32)
         for a in range(int(self.head.min()), front):
             self.Q[a % self.L] = old[a % L]
 
@@ -74,22 +84,33 @@ class ProviderQueues:
         """Referrals of day ``day`` (``amount`` (3, RG)), split by route in expected proportions."""
         paper = amount * paper_share
         a = day + self.off + self.scr
-        self.Q[a % self.L, 0:3] += paper / self.F
-        self.Q[(a + self.lead) % self.L, 3:6] += (amount - paper) / self.F
+        self.Q[a % self.L, :, 0:3] += (paper / self.F).T
+        self.Q[(a + self.lead) % self.L, :, 3:6] += ((amount - paper) / self.F).T
         self.N += amount
 
     def add_rebooked(self, t: int, amount: np.ndarray, ref_mean: np.ndarray) -> None:
         """Rebooked non-attenders ``amount`` (3, RG) with mean referral day ``ref_mean`` (RG,)."""
         a = (t + self.off + self.lead) % self.L
-        self.Q[a, 6:9] += amount / self.F
-        self.Q[a, 9] = ref_mean
+        self.Q[a, :, 6:9] += (amount / self.F).T
+        self.Q[a, :, 9] = ref_mean
         self.N += amount
 
-    def start_head(self) -> None:
-        """Point every queue's head at its oldest non-empty cell."""
-        n = self.off + self.ahead + 1
-        filled = self.Q[:n, :9].sum(axis=1) > 0
-        self.head[:] = np.where(filled.any(axis=0), filled.argmax(axis=0), self.off)
+    def add_stock(self, days: np.ndarray, amount: np.ndarray, paper_share: np.ndarray) -> None:
+        """Initial stock: ``amount`` (3, RG) referred on each of ``days`` (<= 0), routes in expected shares.
+
+        Called before the first day (no closures yet, so ``F`` is 1); also sets the queue heads.
+        """
+        paper = (amount * paper_share).T.astype(np.float32)                  # (RG, 3)
+        f2f = (amount.T - paper).astype(np.float32)
+        a = days + self.off + self.scr                                        # cells, inside the ring (no wrap)
+        lo = int(a.min())
+        n = np.bincount(a - lo).astype(np.float32)[:, None, None]            # referral days per cell
+        hi = lo + len(n)
+        self.Q[lo:hi, :, 0:3] += n * paper[None]
+        self.Q[lo + self.lead : hi + self.lead, :, 3:6] += n * f2f[None]
+        self.N += amount * len(days)
+        has = amount.sum(0) > 0
+        self.head[:] = np.where(has, np.minimum(self.head, lo), self.head)
 
     # ----------------------------------------------------------------- closure
 
@@ -107,7 +128,7 @@ class ProviderQueues:
         # rare: a type emptied completely (F = 0) or its survival factor is near underflow
         for k, q in zip(*np.nonzero(mask)):
             cols = [k, 3 + k, 6 + k]
-            self.Q[:, cols, q] *= np.float32(self.F[k, q])
+            self.Q[:, q, cols] *= np.float32(self.F[k, q])
             self.F[k, q] = 1.0
 
     # ----------------------------------------------------------------- service
@@ -131,17 +152,20 @@ class ProviderQueues:
         cap = capacity.astype(np.float32)
         served = np.zeros((9, RG))
         refs = np.zeros((3, RG))
-        Qf = self.Q.reshape(-1)
+        Qf = self.Q.reshape(L * RG, N_COMP)
         live = np.ones(RG, dtype=bool)   # queues still being served (a queue's result never depends on others')
         for _ in range(10000):
             idx = self.head + self.wv                                          # (W, RG) absolute cells
-            cells = Qf[(idx % L)[None] * (N_COMP * RG) + self.cq]              # (C, W, RG)
+            cells = np.ascontiguousarray(Qf.take((idx % L) * RG + self.rg, axis=0).transpose(2, 0, 1))  # (C, W, RG)
             ready = (idx <= limit) & live
             rem = ready.astype(np.float32)
             rem[0] -= self.phi * rem[0]
             c9 = cells[:9]
             wrem = (c9 * coef).sum(0) * rem                                    # work left in each cell (W, RG)
-            before = np.cumsum(wrem, axis=0) - wrem
+            before = np.empty_like(wrem)
+            before[0] = 0.0
+            for w in range(1, W):
+                before[w] = before[w - 1] + wrem[w - 1]
             frac = np.divide(cap - before, wrem, out=np.ones_like(wrem), where=wrem > 0)
             np.clip(frac, 0.0, 1.0, out=frac)
             frac *= ready
@@ -155,8 +179,12 @@ class ProviderQueues:
             refs[2] += (route[2] * cells[9]).sum(0)
             cap = np.maximum(cap - (wrem * frac).sum(0), 0.0)
             full = ready & (frac >= 1.0)
-            nfull = np.cumprod(full, axis=0).sum(0)
-            part = np.take_along_axis(s, np.minimum(nfull, W - 1)[None], axis=0)[0]
+            lead = full[0].copy()
+            nfull = lead.astype(np.int64)
+            for w in range(1, W):
+                lead &= full[w]
+                nfull += lead
+            part = s[np.minimum(nfull, W - 1), self.rg]
             self.phi = np.where(nfull == 0, self.phi + part, np.where(nfull < W, part, 0.0)).astype(np.float32)
             self.head += nfull
             live &= (nfull == W) & (cap > 1e-6)

@@ -59,8 +59,7 @@ def _initial_state(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[
         ages = lo + (np.arange(bins) + 0.5) * (hi - lo) / bins
         amount = np.zeros((3, q.RG))
         amount[types[entry.referral_type]] = by_region / bins
-        for age in ages:
-            q.add_fresh(-int(np.ceil(age)), amount, ps0)
+        q.add_stock(-np.ceil(ages).astype(np.int64), amount, ps0)
         stock += n
     n_await = float(round(init.awaiting_decision * s))
     if n_await:
@@ -77,12 +76,11 @@ def _initial_state(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[
         ds.mr_pending += n_mr
     n_trib = float(round(init.tribunal_backlog * s))
     ds.t_N[:] = n_trib
-    q.start_head()
     return stock + n_await + n_mr + n_trib
 
 
 def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], rec: Recorder,
-             block: int = 64) -> tuple[list, np.ndarray]:
+             block: int = 256) -> tuple[list, np.ndarray]:
     """Run one batch, writing its series through ``rec``. Returns (initial waits, initial stock).
 
     Layout: every per-day array has the replications on its last (contiguous) axis, e.g.
