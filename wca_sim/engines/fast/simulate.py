@@ -30,7 +30,7 @@ from .workforce import Workforce
 
 def register(layout: Layout, inp: Inputs) -> None:
     """Reserve every random number the loop draws, by stream."""
-    layout.add_poisson("arrivals", "arrivals", inp.lam_new.sum(-1))      # (T, 3) national means
+    layout.add("arrivals", "arrivals", (3,))
     layout.add("claimant", "closures", (3,))
     layout.add("prognosis", "defer_existing", (1,))
     layout.add("attendance", "dna", (inp.P,))
@@ -99,6 +99,7 @@ def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], 
     share_g = (inp.region_share / inp.region_share.sum())[None, :, None]   # (1, G, 1)
     rd_values = sorted({int(d) for d in inp.rework_days})
     closure_q = inp.closure_q[:, None]
+    lam_national = inp.lam_new.sum(-1)[:, :, None]                      # (T, 3, 1) expected referrals a day
     dna_rate, rebook_rate = inp.dna[:, None], inp.rebook[:, None]
     zeros_pr = np.zeros((P, R))
     zeros_r = np.zeros(R)
@@ -128,7 +129,7 @@ def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], 
             return out
 
         # ---- referrals: national Poisson counts by type, regions in expected proportions
-        national = draws.counts("arrivals").copy()                       # (3, R)
+        national = poisson(lam_national[t], draws.z("arrivals"))        # (3, R)
         if inp.deferral[t]:
             deferred = binomial(national[2], inp.share_deferred, draws.z("defer_existing")[0])
             ds.deferred_total += deferred
