@@ -113,17 +113,17 @@ class BlockDraws:
 
 
 def poisson(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Poisson counts with the given means from standard normals ``z`` (same shape)."""
+    """Poisson counts with the given means from standard normals ``z`` (``mean`` broadcasts against ``z``)."""
     mean = np.maximum(mean, 0.0)
     z = np.asarray(z, dtype=np.float64)
     out = np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5)
     np.maximum(out, 0.0, out=out)
-    small = mean < POISSON_SMALL
-    if small.any():
+    if (mean < POISSON_SMALL).any():
+        mean = np.broadcast_to(mean, out.shape)
         out[mean == 0.0] = 0.0
-        small &= mean > 0.0
+        small = (mean < POISSON_SMALL) & (mean > 0.0)
         if small.any():
-            out[small] = _poisson_small(mean[small], ndtr(np.broadcast_to(z, mean.shape)[small]))
+            out[small] = _poisson_small(mean[small], ndtr(np.broadcast_to(z, out.shape)[small]))
     return out
 
 
