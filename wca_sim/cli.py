@@ -38,6 +38,7 @@ from .scenario import (
     parse_override,
 )
 from .tables import comparison_table, kpi_order, kpi_table
+from .cli_types import positive_int as _positive_int, seed as _seed, scale as _scale
 
 #: Files a run or comparison writes; anything else in an output folder is left alone.
 OUTPUT_PATTERNS = (
@@ -64,36 +65,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ------------------------------------------------------------ argument types
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
-    if not (math.isfinite(value) and 0.0 < value <= 1.0):
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
-    return value
 
 
 def _until(text: str) -> tuple[str, float]:

@@ -13,32 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from .cli_types import positive_int as _positive_int, scale as _scale
 
 CALIBRATION_COMMANDS = ("validate", "calibrate", "report")
 
 
 class CalibrationUsageError(Exception):
     """Bad input to a calibration command: one line on stderr, exit status 2."""
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
-    return value
 
 
 def _param(text: str) -> tuple[str, tuple[float, float]]:

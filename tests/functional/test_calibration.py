@@ -77,7 +77,7 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
     targets = load_targets(figures=figures)
     start = get_parameter(sc, key)
     assert abs(start - truth) > 40  # the fit has something to do
-    cal = calibrate(sc, targets, {key: (400.0, 700.0)}, reps=2, seed=1, max_evals=14, confirm_engine=None,
+    cal = calibrate(sc, targets, {key: (300.0, 700.0)}, reps=2, seed=1, max_evals=14, confirm_engine=None,
                     out=tmp_path / "cal")
     assert cal.values[key] == pytest.approx(truth, rel=0.03)
     assert cal.info["objective_best"] < cal.info["objective_start"]

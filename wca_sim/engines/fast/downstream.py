@@ -176,8 +176,8 @@ class Downstream:
             mass = 1.0
             for j, (off, pr) in enumerate(zip(offsets, probs)):
                 share = 1.0 if j == len(offsets) - 1 else (pr / mass if mass > 0 else 0.0)
-                k = binomial(left, min(share, 1.0), z[j])
-                left -= k
+                k = left if share >= 1.0 else binomial(left, share, z[j])
+                left = left - k
                 mass -= pr
                 if t + off < self.inp.T:
                     self.timers[t + off] += k

@@ -147,13 +147,21 @@ def binomial(n: np.ndarray, p: np.ndarray | float, z: np.ndarray) -> np.ndarray:
 
     ``p`` broadcasts against ``n`` (a scalar, or e.g. shape (k, 1) for ``n`` of shape (k, R)).
     """
-    n = np.maximum(np.rint(n), 0.0)
-    p = np.clip(p, 0.0, 1.0)
+    n = np.rint(n)
+    np.maximum(n, 0.0, out=n)
+    p = np.minimum(np.maximum(p, 0.0), 1.0) if isinstance(p, np.ndarray) else min(max(float(p), 0.0), 1.0)
     z = np.asarray(z, dtype=np.float64)
     var = n * (p * (1.0 - p))
     # Cornish-Fisher: m + s (z + g (z^2 - 1) / 6) with skewness g = (1 - 2p) / s
-    out = np.floor(n * p + np.sqrt(var) * z + (1.0 - 2.0 * p) * (z * z - 1.0) / 6.0 + 0.5)
-    np.clip(out, 0.0, n, out=out)
+    out = z * z
+    out -= 1.0
+    out *= (1.0 - 2.0 * p) / 6.0
+    out += n * p
+    out += np.sqrt(var) * z
+    out += 0.5
+    np.floor(out, out=out)
+    np.maximum(out, 0.0, out=out)
+    np.minimum(out, n, out=out)
     # n = 0, p = 0 or p = 1 are exact above; the rest of the small-variance cases are inverted
     small = (var < BINOMIAL_SMALL_VAR) & (var > 0)
     if small.any():
