@@ -16,7 +16,12 @@ import pandas as pd
 import xarray as xr
 from scipy import fft
 
-from ...calendar import quarter_index_of_days, quarter_starts, referral_quarters, wait_weeks
+from ...calendar import (
+    quarter_index_of_days,
+    quarter_starts,
+    referral_quarters,
+    wait_weeks,
+)
 from ...results import COST_COMPONENTS, EXITS, TIMESERIES_SCHEMA, WAIT_BIN_DAYS
 from ...scenario import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES, Scenario
 from .inputs import Inputs
@@ -44,7 +49,7 @@ def allocate(sc: Scenario, n_reps: int) -> dict[str, np.ndarray]:
 class Recorder:
     """Day-major buffer of one batch's series, flushed into the output arrays every ``block`` days."""
 
-    def __init__(self, sc: Scenario, out: dict[str, np.ndarray], r0: int, R: int, block: int = 256) -> None:
+    def __init__(self, sc: Scenario, out: dict[str, np.ndarray], r0: int, R: int, block: int = 64) -> None:
         self.out, self.r0, self.R, self.block = out, r0, R, block
         self.scale = sc.scale
         self.slots: dict[str, tuple[int, int, tuple[int, ...]]] = {}

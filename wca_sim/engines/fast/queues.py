@@ -42,6 +42,9 @@ def ring_cells(scenario) -> int:
 class ProviderQueues:
     """Cohort queues of ``G`` regions x ``R`` replications, flattened to ``G * R`` queues."""
 
+    #: Smallest ring length (cells); tests raise it to check that growing the ring changes nothing.
+    min_ring = 0
+
     def __init__(self, inp: Inputs, R: int, max_age: int) -> None:
         self.inp = inp
         self.R, self.G = R, inp.G
@@ -49,7 +52,7 @@ class ProviderQueues:
         self.off = int(max_age) + 2
         self.scr, self.lead = inp.scrutiny, inp.lead
         self.ahead = inp.scrutiny + inp.lead
-        self.L = 1 << int(np.ceil(np.log2(self.off + self.ahead + 64)))   # = ring_cells(scenario)
+        self.L = max(1 << int(np.ceil(np.log2(self.off + self.ahead + 64))), self.min_ring)  # ring_cells(scenario)
         self.Q = np.empty((self.L, self.RG, N_COMP), dtype=np.float32)
         self.Q.fill(0.0)   # touch every page now, in one sequential pass, rather than a slot a day
         self.F = np.ones((3, self.RG))

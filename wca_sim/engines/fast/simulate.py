@@ -28,6 +28,19 @@ from .queues import ProviderQueues
 from .workforce import Workforce
 
 
+def by_provider(x: np.ndarray, groups: list[tuple[int, np.ndarray]], P: int) -> np.ndarray:
+    """(..., G, R) summed over each provider's regions (``groups``: (provider, region indices)) -> (..., P, R).
+
+    The sum runs over an outer axis (replications are last and R >= 2), so it adds the regions
+    one after the other whatever the batch size.
+    """
+    out = np.zeros(x.shape[:-2] + (P, x.shape[-1]))
+    for p, regions in groups:
+        if regions.size:
+            out[..., p, :] = x[..., regions, :].sum(-2)
+    return out
+
+
 def register(layout: Layout, inp: Inputs) -> None:
     """Reserve every random number the loop draws, by stream."""
     layout.add("arrivals", "arrivals", (3,))
@@ -120,14 +133,6 @@ def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], 
             rr = inp.rework_rate[holder][None, :, None]                   # (1, G, 1)
             rd_mask = [(d, (inp.rework_days[holder] == d)[None, :, None]) for d in rd_values]
 
-        def by_provider(x: np.ndarray) -> np.ndarray:
-            """(..., G, R) summed over each provider's regions -> (..., P, R)."""
-            out = np.zeros(x.shape[:-2] + (P, R))
-            for p, regions in groups:
-                if regions.size:
-                    out[..., p, :] = x[..., regions, :].sum(-2)
-            return out
-
         # ---- referrals: national Poisson counts by type, regions in expected proportions
         national = poisson(lam_national[t], draws.z("arrivals"))        # (3, R)
         if inp.deferral[t]:
@@ -152,7 +157,7 @@ def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], 
         if inp.working[t]:
             eff = wf.effective()                                          # (P, R)
             waiting = q.N.sum(0).reshape(G, R)
-            per_provider = by_provider(waiting)
+            per_provider = by_provider(waiting, groups, P)
             share = np.divide(waiting, per_provider[holder], out=np.zeros_like(waiting), where=waiting > 0)
             cap = eff[holder] * share * inp.active[t][holder][:, None]
             served, refs = q.serve(t, cap.reshape(-1), w_paper, w_f2f)
@@ -161,7 +166,7 @@ def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], 
             paper_ty = served[0]
             f2f_ty = served[1] + served[2]
             f2f = f2f_ty.sum(0)                                           # (G, R)
-            f2f_p = by_provider(f2f)                                      # (P, R)
+            f2f_p = by_provider(f2f, groups, P)                                      # (P, R)
             dna_p = np.minimum(binomial(round_f2f(f2f_p), dna_rate, draws.z("dna")), f2f_p)
             reb_p = binomial(dna_p, rebook_rate, draws.z("rebook"))
             in_p = np.divide(f2f, f2f_p[holder], out=np.zeros_like(f2f), where=f2f > 0)   # region's share
@@ -177,7 +182,7 @@ def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], 
             reworked = [(d, (assessed * rr * mask).sum(1)) for d, mask in rd_mask]
             ds.assessed(t, plain, reworked)
             paper = paper_ty.sum(0)
-            paper_p = by_provider(paper)
+            paper_p = by_provider(paper, groups, P)
             f2f_att_p = f2f_p - dna_p
             exits_dna = (dna_p - reb_p).sum(0)
             # waiting-time points for decisions_by_wait: (amount, referral-day sum) by route
@@ -206,7 +211,7 @@ def simulate(sc: Scenario, inp: Inputs, seed: int, replications: Sequence[int], 
             "referrals": national,
             "backlog_by_region": by_region,
             "backlog_by_type": Ng.sum(1),
-            "backlog_by_provider": by_provider(by_region),
+            "backlog_by_provider": by_provider(by_region, groups, P),
             "assessments": np.stack([paper_p, f2f_att_p], axis=1),
             "did_not_attend": dna_p,
             "decisions": np.stack([dec["sg"], dec["wrag"], dec["ffw"]]),
