@@ -37,11 +37,12 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_readme_commands_parse() -> None:
     parser = build_parser()
-    commands = [line for block in _blocks("bash") for line in block.strip().splitlines()]
+    # a trailing backslash continues a command on the next line
+    commands = [line for block in _blocks("bash") for line in block.replace("\\\n", " ").strip().splitlines()]
     wca = [c.split("&&")[-1].strip() for c in commands if "wca-sim " in c]
     assert wca
     for command in wca:
-        args = shlex.split(command)
+        args = shlex.split(command, comments=True)
         assert args[0] == "wca-sim"
         parser.parse_args(args[1:])  # raises on an option the CLI does not have
 
