@@ -55,6 +55,7 @@ DEFAULT_PARAMS: dict[str, tuple[float, float]] = {
     "appeals.hearings_per_working_day:scale": (0.2, 1.2),
     "providers.maximus.workforce.hires_per_month:scale": (0.5, 2.5),
     "demand.repeat_deferral.release_days": (180.0, 900.0),
+    "demand.repeat_deferral.share_deferred": (0.3, 0.9),
 }
 
 
