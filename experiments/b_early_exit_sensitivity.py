@@ -32,7 +32,7 @@ KPIS = ["backlog_on_2016-03-31", "peak_backlog"]
 
 def main() -> None:
     quick, out, args = setup("b_early_exit_sensitivity", __doc__)
-    points, reps = (4, 1) if quick else (16, 2)  # Saltelli: points * (k + 2) evaluations
+    points, reps = (4, 1) if quick else (64, 2)  # Saltelli: points * (k + 2) evaluations
     ds = sweep("early-exit", PARAMS, design="saltelli", points=points, reps=reps, engine="fast", seed=7,
                workers=args.workers, out=out / "sweep", progress=False)
     indices = {}
