@@ -20,7 +20,8 @@ def test_notebooks_exist_and_are_stored_without_outputs():
                 assert not cell.outputs and cell.execution_count is None, f"{path.name} has stored outputs"
 
 
-@pytest.mark.slow
+# Part of the default suite (~35 s for the three at small size): the notebooks are documentation
+# that must keep running.
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes(path, monkeypatch):
     from nbclient import NotebookClient
