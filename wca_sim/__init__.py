@@ -44,7 +44,27 @@ _EXPORTS: dict[str, str] = {
     "calibrate": ".calibration.fit",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "__version__",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "UnsupportedScenario",
+    "breakeven",
+    "builtin_names",
+    "calibrate",
+    "compare",
+    "diff",
+    "dump_scenario",
+    "load_results",
+    "load_scenario",
+    "load_sweep",
+    "run",
+    "summarise",
+    "sweep",
+    "timeseries_bands",
+    "validate",
+]
 
 
 def __getattr__(name: str) -> Any:

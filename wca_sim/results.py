@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import platform
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +131,7 @@ class Results:
         return [int(r) for r in self.timeseries["replication"].values]
 
     @classmethod
-    def concat(cls, parts: "list[Results] | tuple[Results, ...]") -> "Results":
+    def concat(cls, parts: list[Results] | tuple[Results, ...]) -> Results:
         """Merge Results along replication (same scenario) and scenario.
 
         Scenarios keep the order in which they first appear in ``parts``;
@@ -241,14 +241,8 @@ def _align_categories(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
 
 
 def _netcdf_engine() -> str:
-    """A NetCDF4 backend that is installed: netCDF4, else h5netcdf (which needs h5py)."""
-    import importlib.util
-
-    if importlib.util.find_spec("netCDF4") is not None:
-        return "netcdf4"
-    if importlib.util.find_spec("h5py") is not None:
-        return "h5netcdf"
-    raise ImportError("writing timeseries.nc needs the netCDF4 package (or h5py for h5netcdf): pip install netCDF4")
+    """The NetCDF backend: netCDF4 (a declared dependency)."""
+    return "netcdf4"
 
 
 def write_results_files(results: Results, folder: Path) -> None:
@@ -308,5 +302,5 @@ def base_provenance(engine: str, seed: int, replications: list[int], command: st
         "python": platform.python_version(),
         "numpy": np.__version__,
         "platform": platform.platform(),
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..scenario import Scenario, ScenarioError, dump_scenario, load_scenario, scenario_from_dict, scenario_to_dict
 from .targets import Target, load_targets
-from .validate import format_table, share_inside, validation_table
+from .validate import format_table, validation_table
 
 
 #: The parameters fitted for the built-in baseline (``wca-sim calibrate`` without ``--param``):

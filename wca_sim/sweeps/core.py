@@ -282,13 +282,10 @@ class _NothingToRun:
 
 
 def _netcdf_engine() -> str:
-    """The NetCDF backend the rest of the package uses (netCDF4, else h5netcdf)."""
-    try:
-        from ..results import _netcdf_engine as engine
+    """The NetCDF backend the rest of the package uses."""
+    from ..results import _netcdf_engine as engine
 
-        return engine()
-    except ImportError:
-        return "netcdf4"
+    return engine()
 
 
 def _resolve_base(base: Any, scale: float | None, overrides: Mapping[str, Any] | None) -> Any:

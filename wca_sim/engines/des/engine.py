@@ -23,6 +23,7 @@ import pandas as pd
 import simpy
 
 from ...calendar import WorkingCalendar
+from ...kpis import compute_kpis
 from ...results import EXITS, Results, base_provenance
 from ...scenario.model import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES, Scenario
 from ...streams import Streams
@@ -257,7 +258,7 @@ class DesEngine:
             if progress is not None:
                 progress(1)
         timeseries = build_dataset(scenario, reps, recorders)
-        kpis = _kpis(timeseries, scenario)
+        kpis = compute_kpis(timeseries, {scenario.name: scenario})
         return Results(
             timeseries=timeseries,
             kpis=kpis,
@@ -266,10 +267,3 @@ class DesEngine:
             journeys=pd.concat(frames, ignore_index=True) if journeys else None,
         )
 
-
-def _kpis(timeseries, scenario: Scenario) -> pd.DataFrame:
-    try:
-        from ...kpis import compute_kpis
-    except ImportError:  # wca_sim.kpis not written yet
-        return pd.DataFrame({"scenario": [], "replication": [], "kpi": [], "value": []})
-    return compute_kpis(timeseries, {scenario.name: scenario})
