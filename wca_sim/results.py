@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,6 +94,27 @@ TIMESERIES_SCHEMA: dict[str, tuple[str, ...]] = {
 
 #: Variables with no date dim.
 UNDATED = ("decisions_by_wait", "initial_stock")
+
+
+def timeseries_coords(scenario: Scenario, replications: Sequence[int]) -> dict[str, Any]:
+    """Coordinates of a one-scenario time-series Dataset; every engine builds its Dataset on these."""
+    from .calendar import referral_quarters, wait_weeks
+    from .scenario import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES
+
+    return {
+        "scenario": [scenario.name],
+        "replication": np.asarray(replications, dtype=np.int64),
+        "date": pd.date_range(scenario.start_date, scenario.end_date, freq="D").values.astype("datetime64[ns]"),
+        "referral_type": list(REFERRAL_TYPES),
+        "provider": list(scenario.provider_names),
+        "region": list(scenario.region_names),
+        "kind": list(ASSESSMENT_KINDS),
+        "outcome": list(OUTCOMES),
+        "exit": list(EXITS),
+        "component": list(COST_COMPONENTS),
+        "referral_quarter": referral_quarters(scenario),
+        "wait_week": np.arange(wait_weeks(scenario), dtype=np.int64),
+    }
 
 
 @dataclass

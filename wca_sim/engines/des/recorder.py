@@ -10,13 +10,21 @@ simulated scale and divided by ``scale`` when the Dataset is built.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from ...calendar import referral_quarters, wait_weeks
-from ...results import COST_COMPONENTS, EXITS, TIMESERIES_SCHEMA
+from ...results import COST_COMPONENTS, EXITS, TIMESERIES_SCHEMA, timeseries_coords
 from ...scenario.model import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES, Scenario
-from .claimants import AWAITING, IN_SERVICE, LODGING, MR, NEW_CLAIM, TRIBUNAL, WAITING, ClaimantStore
+from .claimants import (
+    AWAITING,
+    IN_SERVICE,
+    LODGING,
+    MR,
+    NEW_CLAIM,
+    TRIBUNAL,
+    WAITING,
+    ClaimantStore,
+)
 
 COST_INDEX = {name: i for i, name in enumerate(COST_COMPONENTS)}
 
@@ -94,20 +102,7 @@ class DailyRecorder:
 
 def build_dataset(scenario: Scenario, replications: list[int], recorders: list[DailyRecorder]) -> xr.Dataset:
     """Stack recorders into a Dataset with dims (scenario=1, replication, date, ...)."""
-    coords = {
-        "scenario": [scenario.name],
-        "replication": np.asarray(replications, dtype=np.int64),
-        "date": pd.date_range(scenario.start_date, scenario.end_date, freq="D").values.astype("datetime64[ns]"),
-        "referral_type": list(REFERRAL_TYPES),
-        "provider": list(scenario.provider_names),
-        "region": list(scenario.region_names),
-        "kind": list(ASSESSMENT_KINDS),
-        "outcome": list(OUTCOMES),
-        "exit": list(EXITS),
-        "component": list(COST_COMPONENTS),
-        "referral_quarter": referral_quarters(scenario),
-        "wait_week": np.arange(wait_weeks(scenario), dtype=np.int64),
-    }
+    coords = timeseries_coords(scenario, replications)
     per_rep = [rec.arrays() for rec in recorders]
     data_vars = {}
     for name, dims in TIMESERIES_SCHEMA.items():
