@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 from scipy import fft
 
@@ -22,7 +21,13 @@ from ...calendar import (
     referral_quarters,
     wait_weeks,
 )
-from ...results import COST_COMPONENTS, EXITS, TIMESERIES_SCHEMA, WAIT_BIN_DAYS
+from ...results import (
+    COST_COMPONENTS,
+    EXITS,
+    TIMESERIES_SCHEMA,
+    WAIT_BIN_DAYS,
+    timeseries_coords,
+)
 from ...scenario import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES, Scenario
 from .inputs import Inputs
 
@@ -147,20 +152,7 @@ def decisions_by_wait(sc: Scenario, inp: Inputs, points: np.ndarray, wait0: list
 def to_dataset(sc: Scenario, replications: Sequence[int], out: dict[str, np.ndarray],
                stock: np.ndarray) -> xr.Dataset:
     """The time-series Dataset of all replications (scenario dim of length one), without copying."""
-    coords = {
-        "scenario": [sc.name],
-        "replication": np.asarray(replications, dtype=np.int64),
-        "date": pd.date_range(sc.start_date, sc.end_date, freq="D").astype("datetime64[ns]"),
-        "referral_type": list(REFERRAL_TYPES),
-        "provider": list(sc.provider_names),
-        "region": list(sc.region_names),
-        "kind": list(ASSESSMENT_KINDS),
-        "outcome": list(OUTCOMES),
-        "exit": list(EXITS),
-        "component": list(COST_COMPONENTS),
-        "referral_quarter": referral_quarters(sc),
-        "wait_week": np.arange(wait_weeks(sc), dtype=np.int64),
-    }
+    coords = timeseries_coords(sc, replications)
     data: dict[str, tuple] = {}
     for name, dims in TIMESERIES_SCHEMA.items():
         if name == "decisions_by_wait":
