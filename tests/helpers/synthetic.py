@@ -6,15 +6,20 @@ by hand; everything else is zero.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from wca_sim.results import COST_COMPONENTS, EXITS, TIMESERIES_SCHEMA, Results, base_provenance
-from wca_sim.scenario import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES, Scenario, load_scenario
+from wca_sim.results import (
+    TIMESERIES_SCHEMA,
+    Results,
+    base_provenance,
+    timeseries_coords,
+)
+from wca_sim.scenario import (
+    Scenario,
+    load_scenario,
+)
 
 
 def small_scenario(name: str = "run-to-aug-2015", end: str = "2014-06-30", **overrides: object) -> Scenario:
@@ -24,35 +29,9 @@ def small_scenario(name: str = "run-to-aug-2015", end: str = "2014-06-30", **ove
     return load_scenario(name).with_overrides(base)
 
 
-def coords_for(scenario: Scenario, replications: list[int]) -> dict[str, object]:
-    """Coordinates of a single-scenario Dataset, as the brief fixes them."""
-    initial = scenario.initial_state
-    oldest = max(
-        [q.max_age_days for q in initial.provider_queue]
-        + [initial.awaiting_decision_max_age_days, initial.tribunal_max_age_days]
-    )
-    first_referral = scenario.start_date - dt.timedelta(days=math.ceil(oldest))
-    quarters = [str(p) for p in pd.period_range(first_referral, scenario.end_date, freq="Q")]
-    weeks = math.ceil((scenario.days + oldest) / 7) + 1
-    return {
-        "scenario": [scenario.name],
-        "replication": np.asarray(replications, dtype=np.int64),
-        "date": pd.date_range(scenario.start_date, scenario.end_date, freq="D").values.astype("datetime64[ns]"),
-        "referral_type": list(REFERRAL_TYPES),
-        "provider": list(scenario.provider_names),
-        "region": list(scenario.region_names),
-        "kind": list(ASSESSMENT_KINDS),
-        "outcome": list(OUTCOMES),
-        "exit": list(EXITS),
-        "component": list(COST_COMPONENTS),
-        "referral_quarter": quarters,
-        "wait_week": np.arange(weeks, dtype=np.int64),
-    }
-
-
 def zero_timeseries(scenario: Scenario, replications: list[int]) -> xr.Dataset:
     """A Dataset with every schema variable present and zero (decision_wait_days_mean NaN)."""
-    coords = coords_for(scenario, replications)
+    coords = timeseries_coords(scenario, replications)
     data_vars = {}
     for variable, extra in TIMESERIES_SCHEMA.items():
         dims = ("scenario", "replication") + (() if variable == "decisions_by_wait" else ("date",)) + extra
