@@ -49,6 +49,23 @@ class Engine(Protocol):
         """
 
 
+class EngineBase:
+    """Shared behaviour of the concrete engines: :meth:`supports` derived from :meth:`check`."""
+
+    name: str
+
+    def check(self, scenario: Scenario) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def supports(self, scenario: Scenario) -> bool:
+        """True when :meth:`check` passes."""
+        try:
+            self.check(scenario)
+        except UnsupportedScenario:
+            return False
+        return True
+
+
 _REGISTRY: dict[str, str] = {
     "des": "wca_sim.engines.des:DesEngine",
     "fast": "wca_sim.engines.fast:FastEngine",

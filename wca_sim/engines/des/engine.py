@@ -27,7 +27,7 @@ from ...kpis import compute_kpis
 from ...results import EXITS, Results, base_provenance
 from ...scenario.model import ASSESSMENT_KINDS, OUTCOMES, REFERRAL_TYPES, Scenario
 from ...streams import Streams
-from .. import UnsupportedScenario
+from .. import EngineBase, UnsupportedScenario
 from .claimants import WAITING, ClaimantStore
 from .context import Context
 from .handover import Handover
@@ -204,7 +204,7 @@ class Replication:
         )
 
 
-class DesEngine:
+class DesEngine(EngineBase):
     """The SimPy discrete-event engine: individual claimants through the whole pathway."""
 
     name = "des"
@@ -222,14 +222,6 @@ class DesEngine:
             raise UnsupportedScenario(
                 f"scale {scenario.scale} leaves no claimant to simulate (initial stock and referrals round to zero)"
             )
-
-    def supports(self, scenario: Scenario) -> bool:
-        """True when :meth:`check` passes."""
-        try:
-            self.check(scenario)
-        except UnsupportedScenario:
-            return False
-        return True
 
     def run(
         self,

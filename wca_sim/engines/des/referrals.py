@@ -22,8 +22,8 @@ from .claimants import (
     PAPER,
     REPEAT,
     WAITING,
-    AttributeStreams,
     Attributes,
+    AttributeStreams,
     draw_attributes,
 )
 from .context import Context

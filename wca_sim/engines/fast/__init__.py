@@ -83,7 +83,7 @@ import xarray as xr
 
 from ...results import Results, base_provenance
 from ...scenario import Scenario
-from .. import UnsupportedScenario
+from .. import EngineBase, UnsupportedScenario
 from .inputs import build_inputs
 from .output import Recorder, allocate, decisions_by_wait, to_dataset
 from .queues import ring_cells
@@ -104,7 +104,7 @@ def _kpis(timeseries: xr.Dataset, scenario: Scenario) -> pd.DataFrame:
     return compute_kpis(timeseries, {scenario.name: scenario})
 
 
-class FastEngine:
+class FastEngine(EngineBase):
     """Vectorised NumPy engine (``engine="fast"``).
 
     Parameters
@@ -133,14 +133,6 @@ class FastEngine:
     def check(self, scenario: Scenario) -> None:
         """Raise :class:`UnsupportedScenario` if the scenario cannot be represented."""
         _check(scenario)
-
-    def supports(self, scenario: Scenario) -> bool:
-        """True when :meth:`check` passes."""
-        try:
-            _check(scenario)
-        except UnsupportedScenario:
-            return False
-        return True
 
     def chunk_for(self, scenario: Scenario) -> int:
         """Replications per chunk for ``scenario`` (state kept under ``memory_budget``)."""
